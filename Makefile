@@ -1,0 +1,55 @@
+# reformer_lab: `make demo` and `make test` do all the set-up a fresh machine needs.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+export VENV
+
+.PHONY: help install demo test test-sync test-nbs test-nbval test-py export clean-nbs readme docs study clean
+
+help:
+	@echo "make demo   - set up .venv and run 'reformer-lab demo'"
+	@echo "make test   - set up .venv and run every check CI runs"
+	@echo "make export / clean-nbs / readme / docs"
+
+$(STAMP): settings.ini setup.py
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/reformer-lab demo
+
+test: install test-sync test-nbs test-nbval test-py
+	@echo "make test: all checks passed"
+
+test-sync: install
+	tools/check_in_sync.sh
+
+test-nbs: install
+	$(BIN)/nbdev_test --n_workers 2 --timing
+
+test-nbval: install
+	$(BIN)/pytest --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg nbs/
+
+test-py: install
+	$(BIN)/pytest tests/
+
+export: install
+	$(BIN)/nbdev_export
+
+clean-nbs: install
+	$(BIN)/nbdev_clean
+
+readme: install
+	$(BIN)/python tools/make_readme.py
+
+docs: install
+	$(BIN)/python tools/build_docs.py
+
+clean:
+	rm -rf _proc _docs .pytest_cache
