@@ -23,4 +23,6 @@ d = { 'settings': { 'branch': 'main',
                                       'reformer_lab.backend.pick_device': ('backend.html#pick_device', 'reformer_lab/backend.py'),
                                       'reformer_lab.backend.quiet_stderr': ('backend.html#quiet_stderr', 'reformer_lab/backend.py'),
                                       'reformer_lab.backend.use_backend': ('backend.html#use_backend', 'reformer_lab/backend.py'),
-                                      'reformer_lab.backend.use_device': ('backend.html#use_device', 'reformer_lab/backend.py')}}}
+                                      'reformer_lab.backend.use_device': ('backend.html#use_device', 'reformer_lab/backend.py')},
+            'reformer_lab.hash': { 'reformer_lab.hash._check_hash_args': ('hash.html#_check_hash_args', 'reformer_lab/hash.py'),
+                                   'reformer_lab.hash.our_hash_vectors': ('hash.html#our_hash_vectors', 'reformer_lab/hash.py')}}}
