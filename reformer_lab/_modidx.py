@@ -24,5 +24,11 @@ d = { 'settings': { 'branch': 'main',
                                       'reformer_lab.backend.quiet_stderr': ('backend.html#quiet_stderr', 'reformer_lab/backend.py'),
                                       'reformer_lab.backend.use_backend': ('backend.html#use_backend', 'reformer_lab/backend.py'),
                                       'reformer_lab.backend.use_device': ('backend.html#use_device', 'reformer_lab/backend.py')},
+            'reformer_lab.dotandv': { 'reformer_lab.dotandv.combine_hash_rounds': ( 'dotandv.html#combine_hash_rounds',
+                                                                                    'reformer_lab/dotandv.py'),
+                                      'reformer_lab.dotandv.dotandv': ('dotandv.html#dotandv', 'reformer_lab/dotandv.py'),
+                                      'reformer_lab.dotandv.unsort': ('dotandv.html#unsort', 'reformer_lab/dotandv.py')},
             'reformer_lab.hash': { 'reformer_lab.hash._check_hash_args': ('hash.html#_check_hash_args', 'reformer_lab/hash.py'),
-                                   'reformer_lab.hash.our_hash_vectors': ('hash.html#our_hash_vectors', 'reformer_lab/hash.py')}}}
+                                   'reformer_lab.hash.our_hash_vectors': ('hash.html#our_hash_vectors', 'reformer_lab/hash.py')},
+            'reformer_lab.sort': { 'reformer_lab.sort.sort_buckets': ('sort.html#sort_buckets', 'reformer_lab/sort.py'),
+                                   'reformer_lab.sort.sort_by_bucket': ('sort.html#sort_by_bucket', 'reformer_lab/sort.py')}}}
