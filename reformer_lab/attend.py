@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['our_softmax', 'mask_self_attention', 'mark_padding', 'our_simple_attend', 'attend']
 
-# %% ../nbs/01_attend.ipynb #34f3b0ba
+# %% ../nbs/01_attend.ipynb #c023d628
 import functools
 
 from .backend import import_trax
@@ -15,7 +15,7 @@ from trax import fastmath
 from trax.fastmath import numpy as np
 from trax.layers.research.efficient_attention import length_normalized, look_adjacent
 
-# %% ../nbs/01_attend.ipynb #8e6554c6
+# %% ../nbs/01_attend.ipynb #725986b3
 def our_softmax(x, passthrough=False):
     """Softmax over the last axis that also returns its logsumexp.
 
@@ -31,7 +31,7 @@ def our_softmax(x, passthrough=False):
         return x, np.zeros_like(logsumexp)
     return np.exp(x - logsumexp), logsumexp
 
-# %% ../nbs/01_attend.ipynb #2f702295
+# %% ../nbs/01_attend.ipynb #38ddb087
 def mask_self_attention(dots, q_info, kv_info, causal=True, exclude_self=True, masked=False):
     """Push masked attention scores towards -infinity.
 
@@ -56,7 +56,7 @@ def mask_self_attention(dots, q_info, kv_info, causal=True, exclude_self=True, m
         dots = dots - 1e9 * fastmath.lt(kv_info, np.zeros_like(kv_info)).astype(np.float32)
     return dots
 
-# %% ../nbs/01_attend.ipynb #ec6a2e01
+# %% ../nbs/01_attend.ipynb #263e6242
 def mark_padding(positions, mask):
     """Encode padding into key positions: real tokens keep their position `p >= 0`, padding becomes `-(p + 1)`.
 
@@ -73,7 +73,7 @@ def _count_from_one(info):
     "Shift real (non-negative) 0-based positions to count from 1; leave padding marks (negative) as they are."
     return np.where(info >= 0, info + 1, info)
 
-# %% ../nbs/01_attend.ipynb #baf4d1a2
+# %% ../nbs/01_attend.ipynb #80fd09b0
 def _drop_attention_weights(dots, dropout, rng):
     "Dropout on attention weights `[..., q_len, kv_len]`, one mask shared across leading axes (as Trax does)."
     if dropout <= 0.0:
@@ -84,7 +84,7 @@ def _drop_attention_weights(dots, dropout, rng):
     keep = fastmath.random.bernoulli(rng, keep_prob, (dots.shape[-2], dots.shape[-1]))
     return dots * (keep.astype(dots.dtype) / keep_prob)
 
-# %% ../nbs/01_attend.ipynb #c2ad3f06
+# %% ../nbs/01_attend.ipynb #ba45cf50
 def our_simple_attend(q, k=None, v=None, mask_fn=None, q_info=None, kv_info=None,
                       dropout=0.0, rng=None, verbose=False, passthrough=False):
     """Dot-product attention with optional masking, without chunking.
@@ -135,7 +135,7 @@ def our_simple_attend(q, k=None, v=None, mask_fn=None, q_info=None, kv_info=None
         print("Our attend out2", out.shape)
     return out, np.reshape(dots_logsumexp, (-1,))
 
-# %% ../nbs/01_attend.ipynb #0146a629
+# %% ../nbs/01_attend.ipynb #ecf60613
 def attend(q, k=None, v=None, q_chunk_len=None, kv_chunk_len=None, n_chunks_before=0, n_chunks_after=0,
            mask_fn=None, q_info=None, kv_info=None, dropout=0.0, rng=None, verbose=False):
     """Dot-product attention with optional chunking and masking (Trax's `attend`).

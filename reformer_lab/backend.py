@@ -6,12 +6,12 @@
 __all__ = ['BACKEND_ALIASES', 'PLATFORM_PREFERENCE', 'quiet_stderr', 'import_trax', 'canonical_backend', 'use_backend',
            'backend_name', 'devices_by_platform', 'describe_devices', 'pick_device', 'use_device', 'legacy_prng']
 
-# %% ../nbs/00_backend.ipynb #97e03c76
+# %% ../nbs/00_backend.ipynb #b50f2bf2
 import contextlib
 import os
 import sys
 
-# %% ../nbs/00_backend.ipynb #91d723b7
+# %% ../nbs/00_backend.ipynb #d0e001ba
 @contextlib.contextmanager
 def quiet_stderr():
     "Send everything written to standard error -- by Python or by C libraries on descriptor 2 -- to `/dev/null` inside the block."
@@ -28,7 +28,7 @@ def quiet_stderr():
         os.close(saved_fd)
         os.close(devnull_fd)
 
-# %% ../nbs/00_backend.ipynb #865c3760
+# %% ../nbs/00_backend.ipynb #8edc6696
 def import_trax():
     "Import and return the `trax` module (with `trax.layers` and `trax.fastmath`), silencing its import-time logs."
     if "trax.layers" in sys.modules:
@@ -45,7 +45,7 @@ def import_trax():
         import trax.layers
     return trax
 
-# %% ../nbs/00_backend.ipynb #02db5601
+# %% ../nbs/00_backend.ipynb #648c614c
 BACKEND_ALIASES = {"jax": "jax", "tensorflow-numpy": "tensorflow-numpy", "tf": "tensorflow-numpy"}
 
 def canonical_backend(name: str) -> str:
@@ -70,7 +70,7 @@ def backend_name() -> str:
     "The name of the Trax `fastmath` backend in use (`'jax'` unless inside `use_backend`)."
     return import_trax().fastmath.backend_name()
 
-# %% ../nbs/00_backend.ipynb #56cf7292
+# %% ../nbs/00_backend.ipynb #d76d1425
 PLATFORM_PREFERENCE = ("tpu", "gpu", "cpu")
 
 def devices_by_platform() -> dict:
@@ -91,7 +91,7 @@ def describe_devices(present: dict | None = None) -> str:
     present = devices_by_platform() if present is None else present
     return ", ".join(f"{p}: {len(d)} device{'s' if len(d) != 1 else ''}" for p, d in present.items())
 
-# %% ../nbs/00_backend.ipynb #83a1a3c7
+# %% ../nbs/00_backend.ipynb #7b2581a5
 def pick_device(platform: str = "auto", index: int = 0):
     "The `index`-th JAX device of `platform` (`'cpu'`, `'gpu'`, `'tpu'` or `'auto'` for the best present)."
     if not isinstance(platform, str):
@@ -121,7 +121,7 @@ def use_device(platform: str = "auto", index: int = 0):
     with jax.default_device(device):
         yield device
 
-# %% ../nbs/00_backend.ipynb #c951e0fc
+# %% ../nbs/00_backend.ipynb #4f607da6
 @contextlib.contextmanager
 def legacy_prng():
     "Inside the block, split JAX PRNG keys the way JAX did when the lab was written (`jax_threefry_partitionable=False`)."

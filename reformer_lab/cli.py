@@ -5,14 +5,14 @@
 # %% auto #0
 __all__ = ['DEMO_TEXT', 'demo_input', 'run_demo', 'main']
 
-# %% ../nbs/90_cli.ipynb #3209e424
+# %% ../nbs/90_cli.ipynb #b7cb696d
 import argparse
 import sys
 import time
 
 import numpy as onp
 
-# %% ../nbs/90_cli.ipynb #44cc1697
+# %% ../nbs/90_cli.ipynb #db0e43ae
 DEMO_TEXT = ("to be or not to be that is the question whether tis nobler in the mind to suffer the slings "
              "and arrows of outrageous fortune or to take arms against a sea of troubles and by opposing end them")
 
@@ -28,7 +28,7 @@ def demo_input(length: int = 64, d_model: int = 32, seed: int = 0, noise: float 
     x = table[[vocab.index(w) for w in words]] + noise * rng.standard_normal((length, d_model)).astype(onp.float32)
     return x[None], words
 
-# %% ../nbs/90_cli.ipynb #2ef14dc1
+# %% ../nbs/90_cli.ipynb #2baefccd
 def _timed(fn):
     "Run `fn()` once to compile, then once more timed; returns (result, seconds)."
     fn()
@@ -74,7 +74,7 @@ def run_demo(length=64, n_hashes=(1, 2, 4, 8), n_buckets=8, chunk_len=8, seed=0,
         "so the error against full attention falls as rounds are added.")
     return rows
 
-# %% ../nbs/90_cli.ipynb #af766df3
+# %% ../nbs/90_cli.ipynb #54b05fde
 def main(argv=None):
     "Entry point of the `reformer-lab` console script."
     parser = argparse.ArgumentParser(prog="reformer-lab", description="Learn and test the Reformer's LSH self-attention.")

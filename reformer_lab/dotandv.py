@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['unsort', 'combine_hash_rounds', 'dotandv']
 
-# %% ../nbs/04_dotandv.ipynb #6e3a7e72
+# %% ../nbs/04_dotandv.ipynb #339158a2
 from .backend import import_trax
 from .attend import our_softmax
 
@@ -13,7 +13,7 @@ import_trax()
 from trax import fastmath
 from trax.fastmath import numpy as np
 
-# %% ../nbs/04_dotandv.ipynb #2c371882
+# %% ../nbs/04_dotandv.ipynb #2fe66d91
 def unsort(sorted_rows, undo_sort):
     "Put sorted rows `[n_hashes * seqlen, ...]` back in (round, position) order with the `undo_sort` permutation."
     return np.take(sorted_rows, undo_sort, axis=0)
@@ -36,7 +36,7 @@ def combine_hash_rounds(o, logits, n_hashes, seqlen):
     probs = np.exp(logits - fastmath.logsumexp(logits, axis=0, keepdims=True))
     return np.sum(o * probs, axis=0)
 
-# %% ../nbs/04_dotandv.ipynb #cc402a6d
+# %% ../nbs/04_dotandv.ipynb #db656306
 def dotandv(sq, sv, undo_sort, kv_chunk_len, n_hashes, seqlen, passthrough, verbose=False):
     """Chunked attention of sorted queries on themselves, unsorted and combined over rounds (the lab's `dotandv`).
 

@@ -5,14 +5,14 @@
 # %% auto #0
 __all__ = ['our_hash_vectors', 'resolve_n_buckets']
 
-# %% ../nbs/02_hash.ipynb #c2232e9f
+# %% ../nbs/02_hash.ipynb #d8fe88ea
 from .backend import import_trax
 
 import_trax()
 from trax import fastmath
 from trax.fastmath import numpy as np
 
-# %% ../nbs/02_hash.ipynb #aedfa9b0
+# %% ../nbs/02_hash.ipynb #a4b76f20
 def _check_hash_args(n_buckets, n_hashes):
     "Return the list of bucket factors; raise a helpful error on bad `n_buckets` / `n_hashes`."
     factors = [n_buckets] if isinstance(n_buckets, int) and not isinstance(n_buckets, bool) else n_buckets
@@ -26,7 +26,7 @@ def _check_hash_args(n_buckets, n_hashes):
         raise ValueError(f"n_hashes must be a positive int (the number of hash rounds), got {n_hashes!r}")
     return list(factors)
 
-# %% ../nbs/02_hash.ipynb #370fd67d
+# %% ../nbs/02_hash.ipynb #4d40b496
 def our_hash_vectors(vecs, rng, n_buckets, n_hashes, mask=None, verbose=False):
     """Hash each vector into one bucket per hash round, with random rotations.
 
@@ -96,7 +96,7 @@ def our_hash_vectors(vecs, rng, n_buckets, n_hashes, mask=None, verbose=False):
         print("buckets with offsets", buckets.shape, "\n", buckets)
     return buckets
 
-# %% ../nbs/02_hash.ipynb #d881c339
+# %% ../nbs/02_hash.ipynb #fd5dcc68
 import math
 
 def resolve_n_buckets(n_buckets, seqlen, chunk_len):

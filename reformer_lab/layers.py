@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['trax', 'OurSelfAttention', 'OurLSHSelfAttention', 'compare_with_trax']
 
-# %% ../nbs/05_layers.ipynb #bb6ba7f2
+# %% ../nbs/05_layers.ipynb #581f28ff
 import functools
 
 import jax
@@ -22,7 +22,7 @@ from trax import layers as tl
 from trax.fastmath import numpy as np
 from trax.layers.research.efficient_attention import apply_broadcasted_dropout
 
-# %% ../nbs/05_layers.ipynb #f36dcff4
+# %% ../nbs/05_layers.ipynb #7af3498e
 def _check_mask(layer, mask):
     if (mask is not None) != layer._masked:
         if layer._masked:
@@ -30,7 +30,7 @@ def _check_mask(layer, mask):
                              "array [batch, seq_len], True for real tokens")
         raise ValueError("this layer was built with masked=False: call it with x alone, or build it with masked=True")
 
-# %% ../nbs/05_layers.ipynb #6bb863b4
+# %% ../nbs/05_layers.ipynb #84d88d4c
 class _VerboseSwitch:
     "Mixin: a `verbose` attribute (default False) that Trax's attribute guard allows to be set."
     verbose = False
@@ -38,7 +38,7 @@ class _VerboseSwitch:
     def _settable_attrs(self):
         return super()._settable_attrs() + ("verbose",)
 
-# %% ../nbs/05_layers.ipynb #bd6921c0
+# %% ../nbs/05_layers.ipynb #7fd93574
 class OurSelfAttention(_VerboseSwitch, tl.SelfAttention):
     """Trax's `SelfAttention` with `forward_unbatched` rebuilt from `reformer_lab.attend`.
 
@@ -81,7 +81,7 @@ class OurSelfAttention(_VerboseSwitch, tl.SelfAttention):
         out = np.matmul(o, w_o)
         return apply_broadcasted_dropout(out, self._output_dropout, output_rng), state
 
-# %% ../nbs/05_layers.ipynb #d454a1ea
+# %% ../nbs/05_layers.ipynb #e0818471
 class OurLSHSelfAttention(_VerboseSwitch, tl.LSHSelfAttention):
     """Trax's `LSHSelfAttention` with `forward_unbatched` rebuilt from this package's hash, sort and attend.
 
@@ -135,7 +135,7 @@ class OurLSHSelfAttention(_VerboseSwitch, tl.LSHSelfAttention):
         out = np.matmul(o, w_o)
         return apply_broadcasted_dropout(out, self._output_dropout, output_rng), state
 
-# %% ../nbs/05_layers.ipynb #ed9f9b98
+# %% ../nbs/05_layers.ipynb #ff005175
 def compare_with_trax(ours_cls, trax_cls, x, mask=None, rng_seed=0, **layer_kwargs):
     """Run `ours_cls` and `trax_cls` built with the same arguments and init rng on `x` (and `mask`).
 

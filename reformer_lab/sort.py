@@ -5,14 +5,14 @@
 # %% auto #0
 __all__ = ['sort_by_bucket', 'sort_buckets']
 
-# %% ../nbs/03_sort.ipynb #19e6708e
+# %% ../nbs/03_sort.ipynb #567c2860
 from .backend import import_trax
 
 import_trax()
 from trax import fastmath
 from trax.fastmath import numpy as np
 
-# %% ../nbs/03_sort.ipynb #957bd4ce
+# %% ../nbs/03_sort.ipynb #7c6e1370
 def sort_by_bucket(buckets, seqlen):
     """The permutation that sorts (round, position) slots by bucket, and its inverse.
 
@@ -33,7 +33,7 @@ def sort_by_bucket(buckets, seqlen):
     _, undo_sort = fastmath.sort_key_val(sticker, ticker, dimension=-1)
     return buckets_and_t, fastmath.stop_gradient(sticker), fastmath.stop_gradient(undo_sort)
 
-# %% ../nbs/03_sort.ipynb #2cefc965
+# %% ../nbs/03_sort.ipynb #a36cf6ab
 def sort_buckets(buckets, q, v, n_buckets, n_hashes, seqlen, verbose=False):
     """Sort queries and values by bucket (the lab's `sort_buckets`).
 
