@@ -11,7 +11,8 @@ export VENV
 help:
 	@echo "make demo   - set up .venv and run 'reformer-lab demo'"
 	@echo "make test   - set up .venv and run every check CI runs"
-	@echo "make export / clean-nbs / readme / docs"
+	@echo "make docs   - the site with Quarto, or (without it) nbdev's processing plus an offline preview in _preview/"
+	@echo "make export / clean-nbs / readme"
 
 $(STAMP): settings.ini setup.py
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,7 +25,7 @@ install: $(STAMP)
 demo: install
 	$(BIN)/reformer-lab demo
 
-test: install test-sync test-nbs test-nbval test-py
+test: install test-sync test-nbs test-nbval docs test-py
 	@echo "make test: all checks passed"
 
 test-sync: install

@@ -2,8 +2,9 @@
 
 Without Quarto (it cannot be installed on every machine), run every step of
 `nbdev_docs` that comes before Quarto -- writing nbs/nbdev.yml and nbs/sidebar.yml,
-rebuilding the module index, and processing the notebooks into _proc/ -- then
-say clearly that the rendering step was skipped and why.
+rebuilding the module index, and processing the notebooks into _proc/ -- say
+clearly that the rendering step was skipped and why, and render an offline
+HTML preview of every page into _preview/ instead (tools/preview.py).
 """
 import shutil
 import subprocess
@@ -33,6 +34,11 @@ def main():
     print("SKIPPED the last step, rendering with Quarto: `quarto` is not on the PATH. "
           "Install Quarto (https://quarto.org/docs/get-started/) and run `make docs` again; "
           "the GitHub deploy workflow does this.")
+    sys.path.insert(0, str(ROOT / "tools"))
+    from preview import OUT, build_preview
+    pages = build_preview()
+    print(f"Instead, an offline preview: {len(pages)} pages rendered with nbconvert into "
+          f"{OUT.relative_to(ROOT)}/ -- open {OUT.relative_to(ROOT)}/index.html")
 
 
 if __name__ == "__main__":
