@@ -5,17 +5,18 @@
 # %% auto #0
 __all__ = ['our_softmax', 'mask_self_attention', 'mark_padding', 'our_simple_attend', 'attend']
 
-# %% ../nbs/01_attend.ipynb #c023d628
+# %% ../nbs/01_attend.ipynb #64da2b62
 import functools
 
 from .backend import import_trax
+from .checks import check_bool, check_float_array, check_same, check_int, warn_wasted_chunks_after
 
 import_trax()  # quietly: Trax's import logs to file descriptor 2
 from trax import fastmath
 from trax.fastmath import numpy as np
 from trax.layers.research.efficient_attention import length_normalized, look_adjacent
 
-# %% ../nbs/01_attend.ipynb #725986b3
+# %% ../nbs/01_attend.ipynb #4c661cce
 def our_softmax(x, passthrough=False):
     """Softmax over the last axis that also returns its logsumexp.
 
@@ -26,12 +27,14 @@ def our_softmax(x, passthrough=False):
     Returns:
         `(probs, logsumexp)`: `probs` has the shape of `x`; `logsumexp` has shape `[..., 1]`.
     """
+    check_float_array("x", x, range(1, 9))
+    check_bool("passthrough", passthrough)
     logsumexp = fastmath.logsumexp(x, axis=-1, keepdims=True)
     if passthrough:
         return x, np.zeros_like(logsumexp)
     return np.exp(x - logsumexp), logsumexp
 
-# %% ../nbs/01_attend.ipynb #38ddb087
+# %% ../nbs/01_attend.ipynb #bd07be81
 def mask_self_attention(dots, q_info, kv_info, causal=True, exclude_self=True, masked=False):
     """Push masked attention scores towards -infinity.
 
@@ -46,6 +49,8 @@ def mask_self_attention(dots, q_info, kv_info, causal=True, exclude_self=True, m
     Returns:
         The scores with the penalties subtracted, same shape and dtype as `dots`.
     """
+    for flag, value in (("causal", causal), ("exclude_self", exclude_self), ("masked", masked)):
+        check_bool(flag, value)
     q_info = q_info.astype(np.float32)
     kv_info = kv_info.astype(np.float32)
     if causal:
@@ -56,7 +61,7 @@ def mask_self_attention(dots, q_info, kv_info, causal=True, exclude_self=True, m
         dots = dots - 1e9 * fastmath.lt(kv_info, np.zeros_like(kv_info)).astype(np.float32)
     return dots
 
-# %% ../nbs/01_attend.ipynb #263e6242
+# %% ../nbs/01_attend.ipynb #9bfc5ec5
 def mark_padding(positions, mask):
     """Encode padding into key positions: real tokens keep their position `p >= 0`, padding becomes `-(p + 1)`.
 
@@ -73,7 +78,7 @@ def _count_from_one(info):
     "Shift real (non-negative) 0-based positions to count from 1; leave padding marks (negative) as they are."
     return np.where(info >= 0, info + 1, info)
 
-# %% ../nbs/01_attend.ipynb #80fd09b0
+# %% ../nbs/01_attend.ipynb #d5f48190
 def _drop_attention_weights(dots, dropout, rng):
     "Dropout on attention weights `[..., q_len, kv_len]`, one mask shared across leading axes (as Trax does)."
     if dropout <= 0.0:
@@ -84,7 +89,19 @@ def _drop_attention_weights(dots, dropout, rng):
     keep = fastmath.random.bernoulli(rng, keep_prob, (dots.shape[-2], dots.shape[-1]))
     return dots * (keep.astype(dots.dtype) / keep_prob)
 
-# %% ../nbs/01_attend.ipynb #ba45cf50
+# %% ../nbs/01_attend.ipynb #1e58b6e7
+def _check_qkv(q, k, v):
+    "Check that queries, keys and values are float arrays of one rank whose depths and lengths fit together."
+    check_float_array("q", q, (2, 3), "[q_len, d_qk] (or [n_chunks, chunk_len, d_qk])")
+    check_float_array("v", v, len(q.shape), "[kv_len, d_v] (same rank as q)")
+    if k is not None:
+        check_float_array("k", k, len(q.shape), "[kv_len, d_qk] (same rank as q)")
+        check_same("depth (last axis)", q=q.shape[-1], k=k.shape[-1])
+        check_same("length (second-to-last axis)", k=k.shape[-2], v=v.shape[-2])
+    else:
+        check_same("length (second-to-last axis)", q=q.shape[-2], v=v.shape[-2])
+
+# %% ../nbs/01_attend.ipynb #c520e310
 def our_simple_attend(q, k=None, v=None, mask_fn=None, q_info=None, kv_info=None,
                       dropout=0.0, rng=None, verbose=False, passthrough=False):
     """Dot-product attention with optional masking, without chunking.
@@ -107,6 +124,11 @@ def our_simple_attend(q, k=None, v=None, mask_fn=None, q_info=None, kv_info=None
     """
     if v is None:
         raise ValueError("our_simple_attend needs values: pass v, an array of shape [kv_len, d_v]")
+    _check_qkv(q, k, v)
+    check_bool("verbose", verbose)
+    check_bool("passthrough", passthrough)
+    if not 0.0 <= dropout < 1.0:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
     share_qk = k is None
     if share_qk:
         k = length_normalized(q)
@@ -135,7 +157,7 @@ def our_simple_attend(q, k=None, v=None, mask_fn=None, q_info=None, kv_info=None
         print("Our attend out2", out.shape)
     return out, np.reshape(dots_logsumexp, (-1,))
 
-# %% ../nbs/01_attend.ipynb #ecf60613
+# %% ../nbs/01_attend.ipynb #2f2d55fe
 def attend(q, k=None, v=None, q_chunk_len=None, kv_chunk_len=None, n_chunks_before=0, n_chunks_after=0,
            mask_fn=None, q_info=None, kv_info=None, dropout=0.0, rng=None, verbose=False):
     """Dot-product attention with optional chunking and masking (Trax's `attend`).
@@ -157,6 +179,16 @@ def attend(q, k=None, v=None, q_chunk_len=None, kv_chunk_len=None, n_chunks_befo
     """
     if v is None:
         raise ValueError("attend needs values: pass v, an array of shape [kv_len, d_v]")
+    check_float_array("q", q, 2, "[q_len, d_qk]")
+    _check_qkv(q, k, v)
+    for name, length, chunk in (("q_chunk_len", q.shape[-2], q_chunk_len), ("kv_chunk_len", v.shape[-2], kv_chunk_len)):
+        if chunk is not None:
+            check_int(name, chunk, minimum=1)
+            if length % chunk:
+                raise ValueError(f"{name}={chunk} must divide the sequence length {length}")
+    check_int("n_chunks_before", n_chunks_before, minimum=0)
+    check_int("n_chunks_after", n_chunks_after, minimum=0)
+    warn_wasted_chunks_after(getattr(mask_fn, "keywords", {}).get("causal", False), n_chunks_after)
     share_qk = k is None
     # Positions count from 1 inside; padding marks stay negative (see `mark_padding`).
     q_info = np.arange(1, q.shape[-2] + 1, dtype=np.int32) if q_info is None else _count_from_one(q_info)

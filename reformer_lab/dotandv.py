@@ -5,15 +5,16 @@
 # %% auto #0
 __all__ = ['unsort', 'combine_hash_rounds', 'dotandv']
 
-# %% ../nbs/04_dotandv.ipynb #339158a2
+# %% ../nbs/04_dotandv.ipynb #3ea64e6e
 from .backend import import_trax
 from .attend import our_softmax
+from .checks import check_bool
 
 import_trax()
 from trax import fastmath
 from trax.fastmath import numpy as np
 
-# %% ../nbs/04_dotandv.ipynb #2fe66d91
+# %% ../nbs/04_dotandv.ipynb #4ca000fc
 def unsort(sorted_rows, undo_sort):
     "Put sorted rows `[n_hashes * seqlen, ...]` back in (round, position) order with the `undo_sort` permutation."
     return np.take(sorted_rows, undo_sort, axis=0)
@@ -36,7 +37,7 @@ def combine_hash_rounds(o, logits, n_hashes, seqlen):
     probs = np.exp(logits - fastmath.logsumexp(logits, axis=0, keepdims=True))
     return np.sum(o * probs, axis=0)
 
-# %% ../nbs/04_dotandv.ipynb #db656306
+# %% ../nbs/04_dotandv.ipynb #6ed3edd0
 def dotandv(sq, sv, undo_sort, kv_chunk_len, n_hashes, seqlen, passthrough, verbose=False):
     """Chunked attention of sorted queries on themselves, unsorted and combined over rounds (the lab's `dotandv`).
 
@@ -51,6 +52,8 @@ def dotandv(sq, sv, undo_sort, kv_chunk_len, n_hashes, seqlen, passthrough, verb
     Returns:
         `[seqlen, d_v]` attention output (`[n_hashes * seqlen, d_v]` unsummed rounds when `n_hashes == 1`).
     """
+    check_bool("passthrough", passthrough)
+    check_bool("verbose", verbose)
     if sq.shape[0] % kv_chunk_len:
         raise ValueError(f"kv_chunk_len={kv_chunk_len} must divide the {sq.shape[0]} sorted rows "
                          f"(n_hashes * seqlen)")

@@ -5,14 +5,15 @@
 # %% auto #0
 __all__ = ['our_hash_vectors', 'resolve_n_buckets']
 
-# %% ../nbs/02_hash.ipynb #d8fe88ea
+# %% ../nbs/02_hash.ipynb #d45bfd32
 from .backend import import_trax
+from .checks import check_bool, check_float_array, check_mask
 
 import_trax()
 from trax import fastmath
 from trax.fastmath import numpy as np
 
-# %% ../nbs/02_hash.ipynb #a4b76f20
+# %% ../nbs/02_hash.ipynb #e3d795fa
 def _check_hash_args(n_buckets, n_hashes):
     "Return the list of bucket factors; raise a helpful error on bad `n_buckets` / `n_hashes`."
     factors = [n_buckets] if isinstance(n_buckets, int) and not isinstance(n_buckets, bool) else n_buckets
@@ -26,7 +27,7 @@ def _check_hash_args(n_buckets, n_hashes):
         raise ValueError(f"n_hashes must be a positive int (the number of hash rounds), got {n_hashes!r}")
     return list(factors)
 
-# %% ../nbs/02_hash.ipynb #4d40b496
+# %% ../nbs/02_hash.ipynb #5627b226
 def our_hash_vectors(vecs, rng, n_buckets, n_hashes, mask=None, verbose=False):
     """Hash each vector into one bucket per hash round, with random rotations.
 
@@ -44,6 +45,10 @@ def our_hash_vectors(vecs, rng, n_buckets, n_hashes, mask=None, verbose=False):
         (`h * (n_buckets + 1)` with a mask).
     """
     factors = _check_hash_args(n_buckets, n_hashes)
+    check_float_array("vecs", vecs, 2, "[seq_len, depth]")
+    if mask is not None:
+        check_mask(mask, vecs.shape[:1])
+    check_bool("verbose", verbose)
     rng = fastmath.stop_gradient(rng)
     rot_size = sum(factors)
 
@@ -96,7 +101,7 @@ def our_hash_vectors(vecs, rng, n_buckets, n_hashes, mask=None, verbose=False):
         print("buckets with offsets", buckets.shape, "\n", buckets)
     return buckets
 
-# %% ../nbs/02_hash.ipynb #fd5dcc68
+# %% ../nbs/02_hash.ipynb #d51393b9
 import math
 
 def resolve_n_buckets(n_buckets, seqlen, chunk_len):

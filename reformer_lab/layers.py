@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['trax', 'OurSelfAttention', 'OurLSHSelfAttention', 'compare_with_trax']
 
-# %% ../nbs/05_layers.ipynb #581f28ff
+# %% ../nbs/05_layers.ipynb #1373a0a4
 import functools
 
 import jax
@@ -15,6 +15,7 @@ from .attend import attend, mark_padding, mask_self_attention
 from .hash import our_hash_vectors, resolve_n_buckets
 from .sort import sort_buckets
 from .dotandv import combine_hash_rounds, unsort
+from .checks import check_chunking, check_float_array, check_mask, warn_wasted_chunks_after
 
 trax = import_trax()
 from trax import fastmath
@@ -22,15 +23,21 @@ from trax import layers as tl
 from trax.fastmath import numpy as np
 from trax.layers.research.efficient_attention import apply_broadcasted_dropout
 
-# %% ../nbs/05_layers.ipynb #7af3498e
-def _check_mask(layer, mask):
+# %% ../nbs/05_layers.ipynb #59155d95
+def _check_inputs(layer, x, mask):
+    "Check one example's input `x` `[seq_len, d_model]` and `mask` `[seq_len]` against the layer's settings."
     if (mask is not None) != layer._masked:
         if layer._masked:
             raise ValueError("this layer was built with masked=True: call it with (x, mask), where mask is a bool "
                              "array [batch, seq_len], True for real tokens")
         raise ValueError("this layer was built with masked=False: call it with x alone, or build it with masked=True")
+    check_float_array("x (one example)", x, 2, "[seq_len, d_model]: call the layer on [batch, seq_len, d_model]")
+    if mask is not None:
+        check_mask(mask, x.shape[:1], name="mask (one example)")
+    check_chunking(x.shape[0], layer._chunk_len)
+    warn_wasted_chunks_after(layer._causal, layer._n_chunks_after)
 
-# %% ../nbs/05_layers.ipynb #84d88d4c
+# %% ../nbs/05_layers.ipynb #2c579f51
 class _VerboseSwitch:
     "Mixin: a `verbose` attribute (default False) that Trax's attribute guard allows to be set."
     verbose = False
@@ -38,7 +45,7 @@ class _VerboseSwitch:
     def _settable_attrs(self):
         return super()._settable_attrs() + ("verbose",)
 
-# %% ../nbs/05_layers.ipynb #7fd93574
+# %% ../nbs/05_layers.ipynb #36a09d1d
 class OurSelfAttention(_VerboseSwitch, tl.SelfAttention):
     """Trax's `SelfAttention` with `forward_unbatched` rebuilt from `reformer_lab.attend`.
 
@@ -50,7 +57,7 @@ class OurSelfAttention(_VerboseSwitch, tl.SelfAttention):
     def forward_unbatched(self, x, mask=None, *, weights, state, rng, update_state):
         "Attention for one example `x` `[seq_len, d_model]` and one head's `weights`; returns `(out, state)`."
         del update_state
-        _check_mask(self, mask)
+        _check_inputs(self, x, mask)
         if self.verbose:
             print("ourSelfAttention:forward_unbatched")
         attend_rng, output_rng = fastmath.random.split(rng)
@@ -81,7 +88,7 @@ class OurSelfAttention(_VerboseSwitch, tl.SelfAttention):
         out = np.matmul(o, w_o)
         return apply_broadcasted_dropout(out, self._output_dropout, output_rng), state
 
-# %% ../nbs/05_layers.ipynb #e0818471
+# %% ../nbs/05_layers.ipynb #2b4371e2
 class OurLSHSelfAttention(_VerboseSwitch, tl.LSHSelfAttention):
     """Trax's `LSHSelfAttention` with `forward_unbatched` rebuilt from this package's hash, sort and attend.
 
@@ -110,11 +117,8 @@ class OurLSHSelfAttention(_VerboseSwitch, tl.LSHSelfAttention):
 
     def forward_unbatched(self, x, mask=None, *, weights, state, rng, update_state):
         "LSH attention for one example `x` `[seq_len, d_model]` and one head's `weights`; returns `(out, state)`."
-        _check_mask(self, mask)
+        _check_inputs(self, x, mask)
         seqlen = x.shape[0]
-        if self._chunk_len is not None and seqlen % self._chunk_len:
-            raise ValueError(f"sequence length {seqlen} is not a multiple of chunk_len={self._chunk_len}: pad the "
-                             f"input (with masked=True) to a multiple, e.g. {-(-seqlen // self._chunk_len) * self._chunk_len}")
         attend_rng, output_rng = fastmath.random.split(rng)
         w_q, w_v, w_o = weights
         q = np.matmul(x, w_q)
@@ -135,7 +139,7 @@ class OurLSHSelfAttention(_VerboseSwitch, tl.LSHSelfAttention):
         out = np.matmul(o, w_o)
         return apply_broadcasted_dropout(out, self._output_dropout, output_rng), state
 
-# %% ../nbs/05_layers.ipynb #ff005175
+# %% ../nbs/05_layers.ipynb #ba56f922
 def compare_with_trax(ours_cls, trax_cls, x, mask=None, rng_seed=0, **layer_kwargs):
     """Run `ours_cls` and `trax_cls` built with the same arguments and init rng on `x` (and `mask`).
 

@@ -5,14 +5,15 @@
 # %% auto #0
 __all__ = ['sort_by_bucket', 'sort_buckets']
 
-# %% ../nbs/03_sort.ipynb #567c2860
+# %% ../nbs/03_sort.ipynb #6bc7fc6b
 from .backend import import_trax
+from .checks import check_bool
 
 import_trax()
 from trax import fastmath
 from trax.fastmath import numpy as np
 
-# %% ../nbs/03_sort.ipynb #7c6e1370
+# %% ../nbs/03_sort.ipynb #c9b0900d
 def sort_by_bucket(buckets, seqlen):
     """The permutation that sorts (round, position) slots by bucket, and its inverse.
 
@@ -33,7 +34,7 @@ def sort_by_bucket(buckets, seqlen):
     _, undo_sort = fastmath.sort_key_val(sticker, ticker, dimension=-1)
     return buckets_and_t, fastmath.stop_gradient(sticker), fastmath.stop_gradient(undo_sort)
 
-# %% ../nbs/03_sort.ipynb #a36cf6ab
+# %% ../nbs/03_sort.ipynb #d97d1f18
 def sort_buckets(buckets, q, v, n_buckets, n_hashes, seqlen, verbose=False):
     """Sort queries and values by bucket (the lab's `sort_buckets`).
 
@@ -47,6 +48,9 @@ def sort_buckets(buckets, q, v, n_buckets, n_hashes, seqlen, verbose=False):
         `(sq, sv, sticker, undo_sort)`: sorted queries `[n_hashes * seqlen, d_qk]`, sorted values
         `[n_hashes * seqlen, d_v]`, the sorted slot indices and the inverse permutation (`[n_hashes * seqlen]`).
     """
+    check_bool("verbose", verbose)
+    if not np.issubdtype(buckets.dtype, np.integer):
+        raise TypeError(f"buckets must be integer bucket ids (from our_hash_vectors), got dtype {buckets.dtype}")
     if buckets.shape[0] != n_hashes * seqlen:
         raise ValueError(f"buckets must have n_hashes * seqlen = {n_hashes} * {seqlen} = {n_hashes * seqlen} "
                          f"entries, got {buckets.shape[0]}")
