@@ -4,14 +4,14 @@
 
 # %% auto #0
 __all__ = ['check_bool', 'check_int', 'check_float_array', 'check_mask', 'check_same', 'check_chunking',
-           'warn_wasted_chunks_after']
+           'warn_wasted_chunks_after', 'bucket_factors', 'resolve_n_buckets']
 
-# %% ../nbs/08_checks.ipynb #26a51e43
+# %% ../nbs/08_checks.ipynb #5d9ed6e4
 import warnings
 
 import numpy as onp
 
-# %% ../nbs/08_checks.ipynb #90878548
+# %% ../nbs/08_checks.ipynb #f96245c3
 def _kind(value):
     "A short description of `value` for error messages: its type, and its dtype and shape if it is an array."
     if hasattr(value, "dtype") and hasattr(value, "shape"):
@@ -32,7 +32,7 @@ def check_int(name, value, minimum=None, even=False):
     if even and value % 2:
         raise ValueError(f"{name} must be even, got {value}; try {value + 1}")
 
-# %% ../nbs/08_checks.ipynb #fbc71695
+# %% ../nbs/08_checks.ipynb #a72f1428
 def check_float_array(name, x, ndims, layout=None):
     """Raise unless `x` is a floating-point array whose rank is in `ndims` (an int or a tuple of ints).
 
@@ -59,7 +59,7 @@ def check_mask(mask, expected_shape, name="mask"):
     if tuple(mask.shape) != tuple(expected_shape):
         raise ValueError(f"{name} must have shape {tuple(expected_shape)} (one entry per token), got {tuple(mask.shape)}")
 
-# %% ../nbs/08_checks.ipynb #86783d02
+# %% ../nbs/08_checks.ipynb #9ef9ccba
 def check_same(what, **sizes):
     "Raise ValueError unless all the named sizes are equal, e.g. `check_same('depth', q=3, k=4)`."
     if len(set(sizes.values())) > 1:
@@ -84,3 +84,29 @@ def warn_wasted_chunks_after(causal, n_chunks_after):
         warnings.warn(f"n_chunks_after={n_chunks_after} with causal=True: later chunks are masked out anyway "
                       f"(except where chunks wrap around), so this only wastes work; use n_chunks_after=0",
                       stacklevel=3)
+
+# %% ../nbs/08_checks.ipynb #289f5ecd
+import math
+
+def bucket_factors(n_buckets, n_hashes):
+    "The list of bucket factors of `n_buckets` (an even int or a list of even ints); checks `n_hashes` too."
+    factors = [n_buckets] if isinstance(n_buckets, (int, onp.integer)) and not isinstance(n_buckets, bool) else n_buckets
+    if not isinstance(factors, (list, tuple)) or not factors or not all(
+            isinstance(f, (int, onp.integer)) and not isinstance(f, bool) for f in factors):
+        raise TypeError(f"n_buckets must be an even int or a list of even ints, got {n_buckets!r}")
+    if any(f < 2 or f % 2 for f in factors):
+        raise ValueError(f"n_buckets must be even and at least 2 (each bucket pairs a direction with its "
+                         f"negation), got {n_buckets!r}; try {[f + f % 2 if f > 1 else 2 for f in factors]}")
+    if not isinstance(n_hashes, (int, onp.integer)) or isinstance(n_hashes, bool) or n_hashes < 1:
+        raise ValueError(f"n_hashes must be a positive int (the number of hash rounds), got {n_hashes!r}")
+    return [int(f) for f in factors]
+
+def resolve_n_buckets(n_buckets, seqlen, chunk_len):
+    "`n_buckets` if given; otherwise Trax's default for `seqlen` and `chunk_len`: `2 * seqlen // chunk_len`, factorised above 128."
+    if n_buckets is not None:
+        return n_buckets
+    total = 2 * max(1, seqlen // chunk_len)
+    if total <= 128:
+        return total
+    first = 2 ** math.ceil(math.log2(math.sqrt(total)))
+    return [first, 2 * (total // (2 * first))]

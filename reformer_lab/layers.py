@@ -5,14 +5,15 @@
 # %% auto #0
 __all__ = ['trax', 'OurSelfAttention', 'OurLSHSelfAttention', 'compare_with_trax']
 
-# %% ../nbs/05_layers.ipynb #1373a0a4
+# %% ../nbs/05_layers.ipynb #9c96a2bc
 import functools
 
 import jax
 
 from .backend import import_trax
 from .attend import attend, mark_padding, mask_self_attention
-from .hash import our_hash_vectors, resolve_n_buckets
+from .hash import our_hash_vectors
+from .checks import resolve_n_buckets
 from .sort import sort_buckets
 from .dotandv import combine_hash_rounds, unsort
 from .checks import check_chunking, check_float_array, check_mask, warn_wasted_chunks_after
@@ -23,7 +24,7 @@ from trax import layers as tl
 from trax.fastmath import numpy as np
 from trax.layers.research.efficient_attention import apply_broadcasted_dropout
 
-# %% ../nbs/05_layers.ipynb #59155d95
+# %% ../nbs/05_layers.ipynb #6834d53f
 def _check_inputs(layer, x, mask):
     "Check one example's input `x` `[seq_len, d_model]` and `mask` `[seq_len]` against the layer's settings."
     if (mask is not None) != layer._masked:
@@ -37,7 +38,7 @@ def _check_inputs(layer, x, mask):
     check_chunking(x.shape[0], layer._chunk_len)
     warn_wasted_chunks_after(layer._causal, layer._n_chunks_after)
 
-# %% ../nbs/05_layers.ipynb #2c579f51
+# %% ../nbs/05_layers.ipynb #f341cc00
 class _VerboseSwitch:
     "Mixin: a `verbose` attribute (default False) that Trax's attribute guard allows to be set."
     verbose = False
@@ -45,7 +46,7 @@ class _VerboseSwitch:
     def _settable_attrs(self):
         return super()._settable_attrs() + ("verbose",)
 
-# %% ../nbs/05_layers.ipynb #36a09d1d
+# %% ../nbs/05_layers.ipynb #a5b8a7aa
 class OurSelfAttention(_VerboseSwitch, tl.SelfAttention):
     """Trax's `SelfAttention` with `forward_unbatched` rebuilt from `reformer_lab.attend`.
 
@@ -88,7 +89,7 @@ class OurSelfAttention(_VerboseSwitch, tl.SelfAttention):
         out = np.matmul(o, w_o)
         return apply_broadcasted_dropout(out, self._output_dropout, output_rng), state
 
-# %% ../nbs/05_layers.ipynb #2b4371e2
+# %% ../nbs/05_layers.ipynb #0d8bb529
 class OurLSHSelfAttention(_VerboseSwitch, tl.LSHSelfAttention):
     """Trax's `LSHSelfAttention` with `forward_unbatched` rebuilt from this package's hash, sort and attend.
 
@@ -139,7 +140,7 @@ class OurLSHSelfAttention(_VerboseSwitch, tl.LSHSelfAttention):
         out = np.matmul(o, w_o)
         return apply_broadcasted_dropout(out, self._output_dropout, output_rng), state
 
-# %% ../nbs/05_layers.ipynb #ba56f922
+# %% ../nbs/05_layers.ipynb #634448d7
 def compare_with_trax(ours_cls, trax_cls, x, mask=None, rng_seed=0, **layer_kwargs):
     """Run `ours_cls` and `trax_cls` built with the same arguments and init rng on `x` (and `mask`).
 
