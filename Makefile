@@ -38,7 +38,7 @@ test-nbval: install
 	$(BIN)/pytest --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg nbs/
 
 test-py: install
-	$(BIN)/pytest tests/
+	$(BIN)/pytest -n 2 tests/
 
 export: install
 	$(BIN)/nbdev_export

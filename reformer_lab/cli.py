@@ -5,14 +5,14 @@
 # %% auto #0
 __all__ = ['DEMO_TEXT', 'demo_input', 'run_demo', 'main']
 
-# %% ../nbs/90_cli.ipynb #b7cb696d
+# %% ../nbs/90_cli.ipynb #e4b293df
 import argparse
 import sys
 import time
 
 import numpy as onp
 
-# %% ../nbs/90_cli.ipynb #db0e43ae
+# %% ../nbs/90_cli.ipynb #bbb5855d
 DEMO_TEXT = ("to be or not to be that is the question whether tis nobler in the mind to suffer the slings "
              "and arrows of outrageous fortune or to take arms against a sea of troubles and by opposing end them")
 
@@ -28,7 +28,7 @@ def demo_input(length: int = 64, d_model: int = 32, seed: int = 0, noise: float 
     x = table[[vocab.index(w) for w in words]] + noise * rng.standard_normal((length, d_model)).astype(onp.float32)
     return x[None], words
 
-# %% ../nbs/90_cli.ipynb #2baefccd
+# %% ../nbs/90_cli.ipynb #3e626c39
 def _timed(fn):
     "Run `fn()` once to compile, then once more timed; returns (result, seconds)."
     fn()
@@ -74,7 +74,7 @@ def run_demo(length=64, n_hashes=(1, 2, 4, 8), n_buckets=8, chunk_len=8, seed=0,
         "so the error against full attention falls as rounds are added.")
     return rows
 
-# %% ../nbs/90_cli.ipynb #54b05fde
+# %% ../nbs/90_cli.ipynb #d3f1ce84
 def main(argv=None):
     "Entry point of the `reformer-lab` console script."
     parser = argparse.ArgumentParser(prog="reformer-lab", description="Learn and test the Reformer's LSH self-attention.")
@@ -87,10 +87,47 @@ def main(argv=None):
     demo.add_argument("--n-buckets", type=int, default=8, help="buckets per round, even (default 8)")
     demo.add_argument("--chunk-len", type=int, default=8, help="chunk length; must divide --length (default 8)")
     demo.add_argument("--seed", type=int, default=0, help="seed for the input, the weights and the hash (default 0)")
+    bench = commands.add_parser("bench", help="time fast LSH attention against Trax and full attention",
+                                description="Measure forward and forward+backward time and peak memory of the fast "
+                                            "LSH layer, Trax's LSH layer, full attention and (if installed) "
+                                            "HuggingFace's PyTorch Reformer, side by side; print a table of ratios "
+                                            "and save a plot.")
+    bench.add_argument("--lengths", type=int, nargs="+", default=[1024, 4096, 16384, 65536],
+                       help="sequence lengths (default 1024 4096 16384 65536)")
+    bench.add_argument("--n-hashes", type=int, nargs="+", default=[1, 4, 8], help="hash rounds (default 1 4 8)")
+    bench.add_argument("--include", nargs="+", default=None,
+                       help="implementations to run (default all): fast trax trax_npar4 full_trax full_jax hf_torch")
+    bench.add_argument("--repeats", type=int, default=3, help="timed calls per measurement (default 3)")
+    bench.add_argument("--out", default=None, help="save the results as JSON here")
+    bench.add_argument("--plot", default="reformer_lab_bench.png", help="save the plot here (default reformer_lab_bench.png)")
+    bench.add_argument("--stages", action="store_true", help="also time the fast path's stages (16k, 4 rounds)")
+    bench.add_argument("--stages-out", default=None, help="save the stage timings as JSON here")
     args = parser.parse_args(argv)
     try:
-        run_demo(length=args.length, n_hashes=tuple(args.n_hashes), n_buckets=args.n_buckets,
-                 chunk_len=args.chunk_len, seed=args.seed)
+        if args.command == "demo":
+            run_demo(length=args.length, n_hashes=tuple(args.n_hashes), n_buckets=args.n_buckets,
+                     chunk_len=args.chunk_len, seed=args.seed)
+        else:
+            _run_bench_command(args)
     except (ValueError, TypeError) as error:
         parser.exit(2, f"reformer-lab {args.command}: error: {error}\n")
     return 0
+
+def _run_bench_command(args):
+    import json
+    from reformer_lab import bench
+    rows = bench.run_bench(lengths=tuple(args.lengths), n_hashes=tuple(args.n_hashes), include=args.include,
+                           repeats=args.repeats)
+    print(bench.format_table(rows))
+    if args.out:
+        bench.save_results(rows, args.out)
+        print(f"results saved to {args.out}")
+    bench.plot_bench(rows, args.plot, n_hashes=4 if 4 in args.n_hashes else args.n_hashes[0])
+    print(f"plot saved to {args.plot}")
+    if args.stages:
+        stages = bench.stage_times()
+        for name, seconds in stages.items():
+            print(f"{name:<42}{1e3 * seconds:>9.1f} ms")
+        if args.stages_out:
+            with open(args.stages_out, "w") as f:
+                json.dump(stages, f, indent=1)

@@ -1,0 +1,90 @@
+"""FastLSHSelfAttention against tl.LSHSelfAttention's default (batched) path, jitted, same init rng.
+
+Over the lab issue's grid: causal x padding mask x n_hashes 1-4 x n_buckets 2-8 x n_chunks_before/after
+0/1, with 2 examples and 2 heads and chunk_len shorter than the sequence. Outputs to 1e-5 and the new
+hash state bit-identical. Gradients w.r.t. input and weights to 1e-4 on a subset (they take longer
+to compile). Padding sits at the end (Trax 1.4.1 cannot mask positions 0 and 1).
+"""
+import itertools
+
+import jax
+import jax.numpy as jnp
+import numpy as onp
+import pytest
+
+from reformer_lab.fast_layer import FastLSHSelfAttention, tl
+from reformer_lab.layers import OurLSHSelfAttention
+
+BATCH, SEQ, D_MODEL = 2, 32, 8
+X = jax.random.normal(jax.random.PRNGKey(7), (BATCH, SEQ, D_MODEL))
+PAD = jnp.arange(SEQ)[None, :] < jnp.array([[SEQ], [SEQ - 7]])
+GRID = list(itertools.product([False, True], [False, True], [1, 2, 3, 4], [2, 4, 6, 8], [0, 1], [0, 1]))
+
+
+def _run(cls, masked, **kw):
+    inputs = (X, PAD) if masked else X
+    layer = cls(n_heads=2, d_qk=4, d_v=4, chunk_len=8, masked=masked, **kw)
+    layer.init(tl.shapes.signature(inputs), rng=jax.random.PRNGKey(kw["n_hashes"] * 10 + kw["n_buckets"]))
+    return layer, inputs
+
+
+def _forward(cls, masked, **kw):
+    layer, inputs = _run(cls, masked, **kw)
+    return jax.jit(layer.pure_fn)(inputs, layer.weights, layer.state, layer.rng)
+
+
+@pytest.mark.parametrize("causal,masked,n_hashes,n_buckets,before,after", GRID)
+def test_fast_layer_matches_trax_default_path(causal, masked, n_hashes, n_buckets, before, after):
+    kw = dict(causal=causal, n_hashes=n_hashes, n_buckets=n_buckets, n_chunks_before=before, n_chunks_after=after)
+    ours, our_state = _forward(FastLSHSelfAttention, masked, **kw)
+    theirs, trax_state = _forward(tl.LSHSelfAttention, masked, **kw)
+    onp.testing.assert_allclose(ours, theirs, atol=1e-5)
+    onp.testing.assert_array_equal(our_state[0], trax_state[0])
+    onp.testing.assert_array_equal(our_state[1], trax_state[1])
+
+
+GRAD_CASES = [(False, False, 1, 2, 1, 0), (True, True, 2, 4, 1, 0), (False, True, 3, 8, 1, 1), (True, False, 4, 6, 0, 1)]
+
+
+@pytest.mark.parametrize("causal,masked,n_hashes,n_buckets,before,after", GRAD_CASES)
+def test_fast_layer_gradients_match_trax(causal, masked, n_hashes, n_buckets, before, after):
+    kw = dict(causal=causal, n_hashes=n_hashes, n_buckets=n_buckets, n_chunks_before=before, n_chunks_after=after)
+    grads = []
+    for cls in (FastLSHSelfAttention, tl.LSHSelfAttention):
+        layer, inputs = _run(cls, masked, **kw)
+
+        def loss(x, weights):
+            xs = (x, PAD) if masked else x
+            return (layer.pure_fn(xs, weights, layer.state, layer.rng)[0] ** 2).sum()
+        grads.append(jax.jit(jax.grad(loss, argnums=(0, 1)))(X, layer.weights))
+    for a, b in zip(jax.tree_util.tree_leaves(grads[0]), jax.tree_util.tree_leaves(grads[1]), strict=True):
+        onp.testing.assert_allclose(a, b, atol=1e-4, rtol=1e-5)
+
+
+def test_dropout_matches_trax():
+    kw = dict(n_hashes=2, n_buckets=4, attention_dropout=0.2, output_dropout=0.1)
+    ours, _ = _forward(FastLSHSelfAttention, True, **kw)
+    theirs, _ = _forward(tl.LSHSelfAttention, True, **kw)
+    onp.testing.assert_allclose(ours, theirs, atol=1e-5)
+
+
+def test_factorised_and_default_buckets_match_trax():
+    for n_buckets in ([2, 4], [4, 2, 2], None):
+        results = []
+        for cls in (FastLSHSelfAttention, tl.LSHSelfAttention):
+            layer = cls(n_heads=2, d_qk=4, d_v=4, chunk_len=8, masked=True, n_hashes=2, n_buckets=n_buckets)
+            layer.init(tl.shapes.signature((X, PAD)), rng=jax.random.PRNGKey(3))
+            results.append(jax.jit(layer.pure_fn)((X, PAD), layer.weights, layer.state, layer.rng))
+        onp.testing.assert_allclose(results[0][0], results[1][0], atol=1e-5)
+        onp.testing.assert_array_equal(results[0][1][0], results[1][1][0])
+
+
+def test_fast_layer_matches_lab_layer_with_left_padding():
+    "The fast path and the lab's layer share the padding rule, so they agree with padding at position 0."
+    left_pad = jnp.arange(SEQ)[None, :] >= jnp.array([[0], [2]])
+    outs = []
+    for cls in (FastLSHSelfAttention, OurLSHSelfAttention):
+        layer = cls(n_heads=2, d_qk=4, d_v=4, chunk_len=8, masked=True, n_hashes=2, n_buckets=4, causal=True)
+        layer.init(tl.shapes.signature((X, left_pad)), rng=jax.random.PRNGKey(4))
+        outs.append(jax.jit(layer.pure_fn)((X, left_pad), layer.weights, layer.state, layer.rng)[0])
+    onp.testing.assert_allclose(outs[0], outs[1], atol=1e-5)
