@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 export VENV
 
-.PHONY: help install demo test test-sync test-nbs test-nbval test-py export clean-nbs readme docs study clean
+.PHONY: help install demo test accelerator-check test-sync test-nbs test-nbval test-py export clean-nbs readme docs study clean
 
 help:
 	@echo "make demo   - set up .venv and run 'reformer-lab demo'"
@@ -51,6 +51,9 @@ readme: install
 
 docs: install
 	$(BIN)/python tools/build_docs.py
+
+accelerator-check: install
+	$(BIN)/python tools/accelerator_check.py
 
 clean:
 	rm -rf _proc _docs .pytest_cache

@@ -6,12 +6,12 @@
 __all__ = ['check_bool', 'check_int', 'check_float_array', 'check_mask', 'check_same', 'check_chunking',
            'warn_wasted_chunks_after', 'bucket_factors', 'resolve_n_buckets']
 
-# %% ../nbs/08_checks.ipynb #5d9ed6e4
+# %% ../nbs/08_checks.ipynb #32e1beb5
 import warnings
 
 import numpy as onp
 
-# %% ../nbs/08_checks.ipynb #f96245c3
+# %% ../nbs/08_checks.ipynb #03013202
 def _kind(value):
     "A short description of `value` for error messages: its type, and its dtype and shape if it is an array."
     if hasattr(value, "dtype") and hasattr(value, "shape"):
@@ -32,7 +32,7 @@ def check_int(name, value, minimum=None, even=False):
     if even and value % 2:
         raise ValueError(f"{name} must be even, got {value}; try {value + 1}")
 
-# %% ../nbs/08_checks.ipynb #a72f1428
+# %% ../nbs/08_checks.ipynb #06567443
 def check_float_array(name, x, ndims, layout=None):
     """Raise unless `x` is a floating-point array whose rank is in `ndims` (an int or a tuple of ints).
 
@@ -59,7 +59,7 @@ def check_mask(mask, expected_shape, name="mask"):
     if tuple(mask.shape) != tuple(expected_shape):
         raise ValueError(f"{name} must have shape {tuple(expected_shape)} (one entry per token), got {tuple(mask.shape)}")
 
-# %% ../nbs/08_checks.ipynb #9ef9ccba
+# %% ../nbs/08_checks.ipynb #e23766e7
 def check_same(what, **sizes):
     "Raise ValueError unless all the named sizes are equal, e.g. `check_same('depth', q=3, k=4)`."
     if len(set(sizes.values())) > 1:
@@ -85,7 +85,7 @@ def warn_wasted_chunks_after(causal, n_chunks_after):
                       f"(except where chunks wrap around), so this only wastes work; use n_chunks_after=0",
                       stacklevel=3)
 
-# %% ../nbs/08_checks.ipynb #289f5ecd
+# %% ../nbs/08_checks.ipynb #9bf2e8e9
 import math
 
 def bucket_factors(n_buckets, n_hashes):

@@ -5,15 +5,16 @@
 # %% auto #0
 __all__ = ['FastLSHSelfAttention']
 
-# %% ../nbs/07_fast_layer.ipynb #fe3f2028
+# %% ../nbs/07_fast_layer.ipynb #e19bfa52
 from .backend import import_trax
 from .fast import lsh_self_attention
+from .layers import LabLayerMixin
 
 import_trax()
 from trax import layers as tl
 
-# %% ../nbs/07_fast_layer.ipynb #c61b373f
-class FastLSHSelfAttention(tl.LSHSelfAttention):
+# %% ../nbs/07_fast_layer.ipynb #6bfc9c8d
+class FastLSHSelfAttention(LabLayerMixin, tl.LSHSelfAttention):
     """`tl.LSHSelfAttention` computed by `reformer_lab.fast`: same constructor, weights and state, same outputs.
 
     Inputs `x` `[batch, seq_len, d_model]` (and `mask` `[batch, seq_len]`, True for real tokens, when
