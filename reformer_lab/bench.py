@@ -7,7 +7,7 @@ __all__ = ['D_MODEL', 'N_HEADS', 'D_HEAD', 'CHUNK_LEN', 'LSH_CONFIG', 'FULL_ATTE
            'skip_reason', 'time_interleaved', 'run_bench', 'format_table', 'scaling_exponent', 'plot_bench',
            'save_results', 'load_results', 'forward_flops', 'matmul_floor_seconds', 'stage_times']
 
-# %% ../nbs/09_bench.ipynb #56f7adae
+# %% ../nbs/09_bench.ipynb #9fc4bc5b
 import json
 import statistics
 import time
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as onp
 
-# %% ../nbs/09_bench.ipynb #b73ce88a
+# %% ../nbs/09_bench.ipynb #c5a07e77
 D_MODEL, N_HEADS, D_HEAD, CHUNK_LEN = 256, 4, 64, 64
 LSH_CONFIG = dict(chunk_len=CHUNK_LEN, n_chunks_before=1, n_chunks_after=0, n_buckets=None, causal=True)
 
@@ -31,7 +31,7 @@ def peak_bytes(jitted, *args):
     except Exception:  # some backends do not report
         return None
 
-# %% ../nbs/09_bench.ipynb #63d2e783
+# %% ../nbs/09_bench.ipynb #a562dbb3
 def _inputs(length, seed=0):
     import jax
     keys = jax.random.split(jax.random.PRNGKey(seed), 2)
@@ -40,20 +40,23 @@ def _inputs(length, seed=0):
     return x, cotangent
 
 def _trax_layer_case(cls, length, **kw):
-    "Forward and forward+backward of a Trax layer's `pure_fn`, jitted, differentiated w.r.t. input and weights."
+    """Forward and forward+backward of a Trax layer's `pure_fn`, jitted, differentiated w.r.t. input and weights.
+
+    State and rng are arguments of the jitted function, as in training: captured as constants, XLA would
+    constant-fold the hash rotations and sorts that depend on them, which changes (and here slowed) the program.
+    """
     import jax
     from reformer_lab.layers import tl
     x, cotangent = _inputs(length)
     layer = cls(n_heads=N_HEADS, d_qk=D_HEAD, d_v=D_HEAD, mode="train", **kw)
     layer.init(tl.shapes.signature(x), rng=jax.random.PRNGKey(1))
-    state, rng = layer.state, jax.random.PRNGKey(5)
-    forward = jax.jit(lambda x, w: layer.pure_fn(x, w, state, rng)[0])
+    forward = jax.jit(lambda x, w, state, rng: layer.pure_fn(x, w, state, rng)[0])
 
-    def fwd_bwd(x, w):
+    def fwd_bwd(x, w, state, rng):
         out, vjp = jax.vjp(lambda x, w: layer.pure_fn(x, w, state, rng)[0], x, w)
         return out, vjp(cotangent)
     both = jax.jit(fwd_bwd)
-    args = (x, layer.weights)
+    args = (x, layer.weights, layer.state, jax.random.PRNGKey(5))
     return (lambda: forward(*args)), (lambda: both(*args)), peak_bytes(forward, *args), peak_bytes(both, *args)
 
 def _full_jax_case(length, **kw):
@@ -76,7 +79,7 @@ def _full_jax_case(length, **kw):
     both = jax.jit(lambda x, w: jax.vjp(attention, x, w)[1](cotangent))
     return (lambda: forward(x, w)), (lambda: both(x, w)), peak_bytes(forward, x, w), peak_bytes(both, x, w)
 
-# %% ../nbs/09_bench.ipynb #5a505f27
+# %% ../nbs/09_bench.ipynb #a750f09d
 def _hf_torch_case(length, n_hashes):
     "HuggingFace transformers' Reformer LSHSelfAttention on PyTorch CPU (timed only)."
     import torch
@@ -117,18 +120,19 @@ def implementations(include=None):
     }
     return {k: v for k, v in cases.items() if include is None or k in include}
 
-# %% ../nbs/09_bench.ipynb #9ecb81f5
+# %% ../nbs/09_bench.ipynb #d3bdf99f
 FULL_ATTENTION = ("full_trax", "full_jax")
 
-def skip_reason(name, length, n_hashes, first_n_hashes, max_full_length=16384):
+def skip_reason(name, length, n_hashes, first_n_hashes, max_full_length=4096, max_npar4_length=4096):
     "Why `name` is not run at this size, or None."
     if name in FULL_ATTENTION and n_hashes != first_n_hashes:
         return "same as the first n_hashes (full attention has no hash rounds)"
     if name in FULL_ATTENTION and length > max_full_length:
         gib = N_HEADS * length * length * 4 / 2**30
-        return f"out of memory: the scores alone need {gib:.0f} GiB"
-    if name == "trax_npar4" and length > 16384:
-        return "only checked up to 16k (n_parallel_heads=1 was faster at every smaller size)"
+        return (f"out of memory: one [heads, L, L] float32 score array is {gib:.0f} GiB and forward+backward "
+                f"keeps several (at 16k it was killed on this 24 GiB machine)")
+    if name == "trax_npar4" and length > max_npar4_length:
+        return "n_parallel_heads=4 checked only up to 4k (n_parallel_heads=1 was faster at every size checked)"
     return None
 
 def time_interleaved(calls, repeats):
@@ -143,9 +147,9 @@ def time_interleaved(calls, repeats):
             times[name].append(time.perf_counter() - start)
     return {name: statistics.median(ts) for name, ts in times.items()}
 
-# %% ../nbs/09_bench.ipynb #8a3aac7e
+# %% ../nbs/09_bench.ipynb #1f64a9ad
 def run_bench(lengths=(1024, 4096, 16384, 65536), n_hashes=(1, 4, 8), include=None, repeats=3,
-              progress=True, max_full_length=16384):
+              progress=True, max_full_length=4096):
     """Measure every implementation at every size; returns a list of result rows (dicts).
 
     Each row: `name, length, n_hashes, fwd_s, fwd_bwd_s, fwd_bytes, fwd_bwd_bytes, skipped` (a reason or None).
@@ -183,7 +187,7 @@ def run_bench(lengths=(1024, 4096, 16384, 65536), n_hashes=(1, 4, 8), include=No
     bar.close()
     return rows
 
-# %% ../nbs/09_bench.ipynb #53aff3fe
+# %% ../nbs/09_bench.ipynb #508f8d00
 def _mib(n):
     return "-" if n is None else f"{n / 2**20:,.0f}"
 
@@ -212,7 +216,7 @@ def scaling_exponent(rows, name, n_hashes, short=16384, long=65536):
         return None
     return float(onp.log(t[long] / t[short]) / onp.log(long / short))
 
-# %% ../nbs/09_bench.ipynb #b9946e7e
+# %% ../nbs/09_bench.ipynb #ea84e0e2
 def plot_bench(rows, path=None, n_hashes=4):
     "Forward and forward+backward time against length (log-log) for each implementation; saved to `path` if given."
     import matplotlib
@@ -246,7 +250,7 @@ def load_results(path):
     data = json.loads(Path(path).read_text())
     return data["meta"], data["rows"]
 
-# %% ../nbs/09_bench.ipynb #83b3d055
+# %% ../nbs/09_bench.ipynb #858fb4a2
 def forward_flops(length, n_hashes, chunk_len=CHUNK_LEN, n_chunks_before=1, heads=N_HEADS, d_head=D_HEAD,
                   d_model=D_MODEL):
     "Multiply-add FLOPs (x2) of the forward pass: projections, hashing, and chunk attention with its neighbours."
@@ -282,13 +286,13 @@ def stage_times(length=16384, n_hashes=4, repeats=5):
     sort = jax.jit(lambda local: fast.undo_sort(fast.sort_by_buckets(local.reshape(H, n_hashes, L), L)))
     attend = functools.partial(fast.lsh_attention_blocked, dqk=D_HEAD, chunk_len=CHUNK_LEN, n_chunks_before=1,
                                n_chunks_after=0, causal=True)
-    attention = jax.jit(lambda qv: attend(qv, local, None))
-    o = attention(qv)
+    attention = jax.jit(lambda qv, local: attend(qv, local, None))
+    o = attention(qv, local)
     cotangent = jnp.ones_like(o)
-    attention_bwd = jax.jit(lambda qv: jax.vjp(lambda q: attend(q, local, None), qv)[1](cotangent))
+    attention_bwd = jax.jit(lambda qv, local: jax.vjp(lambda q: attend(q, local, None), qv)[1](cotangent))
     out_proj = jax.jit(lambda o: o @ w_o.reshape(H * D_HEAD, D_MODEL))
     calls = {"projection x @ [w_q|w_v]": lambda: project(x), "hash": lambda: hash_(qv),
-             "sort + inverse": lambda: sort(local), "attention + unsort + combine, fwd": lambda: attention(qv),
+             "sort + inverse": lambda: sort(local), "attention + unsort + combine, fwd": lambda: attention(qv, local),
              "output projection": lambda: out_proj(o),
-             "attention + unsort + combine, fwd+bwd": lambda: attention_bwd(qv)}
+             "attention + unsort + combine, fwd+bwd": lambda: attention_bwd(qv, local)}
     return time_interleaved(calls, repeats)

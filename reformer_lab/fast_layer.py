@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['FastLSHSelfAttention']
 
-# %% ../nbs/07_fast_layer.ipynb #e19bfa52
+# %% ../nbs/07_fast_layer.ipynb #52843690
 from .backend import import_trax
 from .fast import lsh_self_attention
 from .layers import LabLayerMixin
@@ -13,7 +13,7 @@ from .layers import LabLayerMixin
 import_trax()
 from trax import layers as tl
 
-# %% ../nbs/07_fast_layer.ipynb #6bfc9c8d
+# %% ../nbs/07_fast_layer.ipynb #ee6f08a7
 class FastLSHSelfAttention(LabLayerMixin, tl.LSHSelfAttention):
     """`tl.LSHSelfAttention` computed by `reformer_lab.fast`: same constructor, weights and state, same outputs.
 
@@ -25,9 +25,10 @@ class FastLSHSelfAttention(LabLayerMixin, tl.LSHSelfAttention):
     def _delegates_to_trax(self):
         return self._incremental or self._use_reference_code
 
+    @property
     def has_backward(self):
         "Trax's custom backward only when delegating; otherwise JAX autodiff through the fast path's custom VJP."
-        return super().has_backward() if self._delegates_to_trax() else False
+        return tl.LSHSelfAttention.has_backward.fget(self) if self._delegates_to_trax() else False
 
     def forward(self, inputs):
         "The layer's output for `x` or `(x, mask)`; updates `self.state` with the new buckets and hash keys."
