@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['our_softmax', 'mask_self_attention', 'mark_padding', 'our_simple_attend', 'attend']
 
-# %% ../nbs/01_attend.ipynb #64da2b62
+# %% ../nbs/01_attend.ipynb #75e827f2
 import functools
 
 from .backend import import_trax
@@ -16,7 +16,7 @@ from trax import fastmath
 from trax.fastmath import numpy as np
 from trax.layers.research.efficient_attention import length_normalized, look_adjacent
 
-# %% ../nbs/01_attend.ipynb #4c661cce
+# %% ../nbs/01_attend.ipynb #9c33e51a
 def our_softmax(x, passthrough=False):
     """Softmax over the last axis that also returns its logsumexp.
 
@@ -34,7 +34,7 @@ def our_softmax(x, passthrough=False):
         return x, np.zeros_like(logsumexp)
     return np.exp(x - logsumexp), logsumexp
 
-# %% ../nbs/01_attend.ipynb #bd07be81
+# %% ../nbs/01_attend.ipynb #bc1e45c9
 def mask_self_attention(dots, q_info, kv_info, causal=True, exclude_self=True, masked=False):
     """Push masked attention scores towards -infinity.
 
@@ -61,7 +61,7 @@ def mask_self_attention(dots, q_info, kv_info, causal=True, exclude_self=True, m
         dots = dots - 1e9 * fastmath.lt(kv_info, np.zeros_like(kv_info)).astype(np.float32)
     return dots
 
-# %% ../nbs/01_attend.ipynb #9bfc5ec5
+# %% ../nbs/01_attend.ipynb #b864cfc6
 def mark_padding(positions, mask):
     """Encode padding into key positions: real tokens keep their position `p >= 0`, padding becomes `-(p + 1)`.
 
@@ -78,7 +78,7 @@ def _count_from_one(info):
     "Shift real (non-negative) 0-based positions to count from 1; leave padding marks (negative) as they are."
     return np.where(info >= 0, info + 1, info)
 
-# %% ../nbs/01_attend.ipynb #d5f48190
+# %% ../nbs/01_attend.ipynb #69bbdcca
 def _drop_attention_weights(dots, dropout, rng):
     "Dropout on attention weights `[..., q_len, kv_len]`, one mask shared across leading axes (as Trax does)."
     if dropout <= 0.0:
@@ -89,7 +89,7 @@ def _drop_attention_weights(dots, dropout, rng):
     keep = fastmath.random.bernoulli(rng, keep_prob, (dots.shape[-2], dots.shape[-1]))
     return dots * (keep.astype(dots.dtype) / keep_prob)
 
-# %% ../nbs/01_attend.ipynb #1e58b6e7
+# %% ../nbs/01_attend.ipynb #75833308
 def _check_qkv(q, k, v):
     "Check that queries, keys and values are float arrays of one rank whose depths and lengths fit together."
     check_float_array("q", q, (2, 3), "[q_len, d_qk] (or [n_chunks, chunk_len, d_qk])")
@@ -101,7 +101,7 @@ def _check_qkv(q, k, v):
     else:
         check_same("length (second-to-last axis)", q=q.shape[-2], v=v.shape[-2])
 
-# %% ../nbs/01_attend.ipynb #c520e310
+# %% ../nbs/01_attend.ipynb #67ed4388
 def our_simple_attend(q, k=None, v=None, mask_fn=None, q_info=None, kv_info=None,
                       dropout=0.0, rng=None, verbose=False, passthrough=False):
     """Dot-product attention with optional masking, without chunking.
@@ -157,7 +157,7 @@ def our_simple_attend(q, k=None, v=None, mask_fn=None, q_info=None, kv_info=None
         print("Our attend out2", out.shape)
     return out, np.reshape(dots_logsumexp, (-1,))
 
-# %% ../nbs/01_attend.ipynb #2f2d55fe
+# %% ../nbs/01_attend.ipynb #7842ad3a
 def attend(q, k=None, v=None, q_chunk_len=None, kv_chunk_len=None, n_chunks_before=0, n_chunks_after=0,
            mask_fn=None, q_info=None, kv_info=None, dropout=0.0, rng=None, verbose=False):
     """Dot-product attention with optional chunking and masking (Trax's `attend`).

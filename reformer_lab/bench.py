@@ -7,7 +7,7 @@ __all__ = ['D_MODEL', 'N_HEADS', 'D_HEAD', 'CHUNK_LEN', 'LSH_CONFIG', 'FULL_ATTE
            'skip_reason', 'time_interleaved', 'run_bench', 'format_table', 'scaling_exponent', 'plot_bench',
            'save_results', 'load_results', 'forward_flops', 'matmul_floor_seconds', 'stage_times']
 
-# %% ../nbs/09_bench.ipynb #9fc4bc5b
+# %% ../nbs/09_bench.ipynb #9a6f1844
 import json
 import statistics
 import time
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as onp
 
-# %% ../nbs/09_bench.ipynb #c5a07e77
+# %% ../nbs/09_bench.ipynb #02d9cd8b
 D_MODEL, N_HEADS, D_HEAD, CHUNK_LEN = 256, 4, 64, 64
 LSH_CONFIG = dict(chunk_len=CHUNK_LEN, n_chunks_before=1, n_chunks_after=0, n_buckets=None, causal=True)
 
@@ -31,7 +31,7 @@ def peak_bytes(jitted, *args):
     except Exception:  # some backends do not report
         return None
 
-# %% ../nbs/09_bench.ipynb #a562dbb3
+# %% ../nbs/09_bench.ipynb #c2de5015
 def _inputs(length, seed=0):
     import jax
     keys = jax.random.split(jax.random.PRNGKey(seed), 2)
@@ -79,7 +79,7 @@ def _full_jax_case(length, **kw):
     both = jax.jit(lambda x, w: jax.vjp(attention, x, w)[1](cotangent))
     return (lambda: forward(x, w)), (lambda: both(x, w)), peak_bytes(forward, x, w), peak_bytes(both, x, w)
 
-# %% ../nbs/09_bench.ipynb #a750f09d
+# %% ../nbs/09_bench.ipynb #92565615
 def _hf_torch_case(length, n_hashes):
     "HuggingFace transformers' Reformer LSHSelfAttention on PyTorch CPU (timed only)."
     import torch
@@ -120,7 +120,7 @@ def implementations(include=None):
     }
     return {k: v for k, v in cases.items() if include is None or k in include}
 
-# %% ../nbs/09_bench.ipynb #d3bdf99f
+# %% ../nbs/09_bench.ipynb #6eec0022
 FULL_ATTENTION = ("full_trax", "full_jax")
 
 def skip_reason(name, length, n_hashes, first_n_hashes, max_full_length=4096, max_npar4_length=4096):
@@ -147,14 +147,14 @@ def time_interleaved(calls, repeats):
             times[name].append(time.perf_counter() - start)
     return {name: statistics.median(ts) for name, ts in times.items()}
 
-# %% ../nbs/09_bench.ipynb #1f64a9ad
+# %% ../nbs/09_bench.ipynb #c6a8e928
 def run_bench(lengths=(1024, 4096, 16384, 65536), n_hashes=(1, 4, 8), include=None, repeats=3,
               progress=True, max_full_length=4096):
     """Measure every implementation at every size; returns a list of result rows (dicts).
 
     Each row: `name, length, n_hashes, fwd_s, fwd_bwd_s, fwd_bytes, fwd_bwd_bytes, skipped` (a reason or None).
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
     builders = implementations(include)
     sizes = [(length, h) for length in lengths for h in n_hashes]
     rows = []
@@ -187,7 +187,7 @@ def run_bench(lengths=(1024, 4096, 16384, 65536), n_hashes=(1, 4, 8), include=No
     bar.close()
     return rows
 
-# %% ../nbs/09_bench.ipynb #508f8d00
+# %% ../nbs/09_bench.ipynb #746f9584
 def _mib(n):
     return "-" if n is None else f"{n / 2**20:,.0f}"
 
@@ -216,7 +216,7 @@ def scaling_exponent(rows, name, n_hashes, short=16384, long=65536):
         return None
     return float(onp.log(t[long] / t[short]) / onp.log(long / short))
 
-# %% ../nbs/09_bench.ipynb #ea84e0e2
+# %% ../nbs/09_bench.ipynb #882be8c9
 def plot_bench(rows, path=None, n_hashes=4):
     "Forward and forward+backward time against length (log-log) for each implementation; saved to `path` if given."
     import matplotlib
@@ -250,7 +250,7 @@ def load_results(path):
     data = json.loads(Path(path).read_text())
     return data["meta"], data["rows"]
 
-# %% ../nbs/09_bench.ipynb #858fb4a2
+# %% ../nbs/09_bench.ipynb #8bd7100c
 def forward_flops(length, n_hashes, chunk_len=CHUNK_LEN, n_chunks_before=1, heads=N_HEADS, d_head=D_HEAD,
                   d_model=D_MODEL):
     "Multiply-add FLOPs (x2) of the forward pass: projections, hashing, and chunk attention with its neighbours."
