@@ -5,14 +5,14 @@
 # %% auto #0
 __all__ = ['DEMO_TEXT', 'demo_input', 'demo_figure', 'run_demo', 'main']
 
-# %% ../nbs/90_cli.ipynb #72cfeec8
+# %% ../nbs/90_cli.ipynb #10ea564d
 import argparse
 import sys
 import time
 
 import numpy as onp
 
-# %% ../nbs/90_cli.ipynb #6e9d1b23
+# %% ../nbs/90_cli.ipynb #eaa40560
 DEMO_TEXT = ("to be or not to be that is the question whether tis nobler in the mind to suffer the slings "
              "and arrows of outrageous fortune or to take arms against a sea of troubles and by opposing end them")
 
@@ -28,7 +28,7 @@ def demo_input(length: int = 64, d_model: int = 32, seed: int = 0, noise: float 
     x = table[[vocab.index(w) for w in words]] + noise * rng.standard_normal((length, d_model)).astype(onp.float32)
     return x[None], words
 
-# %% ../nbs/90_cli.ipynb #b9cc22e0
+# %% ../nbs/90_cli.ipynb #df6fe955
 def _timed(fn):
     "Run `fn()` once to compile, then once more timed; returns (result, seconds)."
     fn()
@@ -94,7 +94,7 @@ def run_demo(length=64, n_hashes=(1, 2, 4, 8), n_buckets=8, chunk_len=8, seed=0,
     buckets = onp.asarray(our_hash_vectors(q, jax.random.PRNGKey(seed + 1), n_buckets, rounds_shown))
     buckets = (buckets.reshape(rounds_shown, length) % n_buckets)
     out(f"Input: {length} words embedded in {d_model} dimensions: \"{' '.join(words[:12])} ...\"")
-    out(f"1. Hash: the first head's queries, {n_buckets} buckets, first round (a repeated word repeats its bucket):")
+    out(f"1. Hash: the first head's queries, {n_buckets} buckets, first round (a repeated word usually lands in the same bucket; the noise added per position can move it):")
     out("   " + "  ".join(f"{w}:{b}" for w, b in zip(words[:12], buckets[0, :12])))
     out(f"2. Attend: full attention against LSH attention with the same weights "
         f"(chunks of {chunk_len}, one chunk back), the lab's code and the fast path:")
@@ -120,7 +120,7 @@ def run_demo(length=64, n_hashes=(1, 2, 4, 8), n_buckets=8, chunk_len=8, seed=0,
         out(f"Figure written to {figure} (buckets per round, and error against rounds).")
     return rows
 
-# %% ../nbs/90_cli.ipynb #b039a478
+# %% ../nbs/90_cli.ipynb #34b11d5f
 def main(argv=None):
     "Entry point of the `reformer-lab` console script."
     parser = argparse.ArgumentParser(prog="reformer-lab", description="Learn and test the Reformer's LSH self-attention.")
