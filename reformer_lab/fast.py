@@ -7,7 +7,7 @@ __all__ = ['hash_vectors', 'sort_by_buckets', 'undo_sort', 'permute_in', 'permut
            'lsh_attention_core', 'lsh_attend_combine', 'lsh_attention_blocked', 'split_rngs', 'lsh_self_attention',
            'init_lsh_params']
 
-# %% ../nbs/06_fast.ipynb #61efa429
+# %% ../nbs/06_fast.ipynb #6bbc98ba
 import functools
 
 import jax
@@ -17,7 +17,7 @@ from jax import lax
 from .checks import (bucket_factors, check_chunking, check_float_array, check_int, check_mask,
                                  resolve_n_buckets, warn_wasted_chunks_after)
 
-# %% ../nbs/06_fast.ipynb #1e8e3eaa
+# %% ../nbs/06_fast.ipynb #daac7cd3
 def _first_argmax_pm(rv):
     """argmax(concatenate([rv, -rv], -1), -1) without the concat/argmax.
 
@@ -43,7 +43,7 @@ def _rotations(rng, d, n_hashes, rot_half):
         fn = jax.vmap(fn)
     return fn(rng)
 
-# %% ../nbs/06_fast.ipynb #15bcca5d
+# %% ../nbs/06_fast.ipynb #93d2c05b
 def hash_vectors(
     vecs,
     rng,
@@ -132,7 +132,7 @@ def hash_vectors(
         return flat, buckets, total
     return flat
 
-# %% ../nbs/06_fast.ipynb #7c6051bd
+# %% ../nbs/06_fast.ipynb #9b9dfc49
 def sort_by_buckets(local_buckets, length):
     """Per-round sort of positions by (bucket, position).
 
@@ -165,7 +165,7 @@ def undo_sort(st):
     out = jnp.zeros_like(flat).at[rows, flat].set(iota, unique_indices=True, indices_are_sorted=False)
     return out.reshape(shape)
 
-# %% ../nbs/06_fast.ipynb #a9fda974
+# %% ../nbs/06_fast.ipynb #8c3850f3
 def _gather_rows(x, idx):
     """x [N, L, F], idx [N, M] -> [N, M, F]."""
     return jnp.take_along_axis(x, idx[..., None], axis=1, mode="promise_in_bounds")
@@ -220,7 +220,7 @@ def _permute_out_bwd(res, g):
 
 permute_out.defvjp(_permute_out_fwd, _permute_out_bwd)
 
-# %% ../nbs/06_fast.ipynb #ce7295da
+# %% ../nbs/06_fast.ipynb #920a2e81
 def _look_adjacent(x, before, after, axis):
     """Trax look_adjacent along `axis` (chunk axis), concatenated on axis+1."""
     if before == 0 and after == 0:
@@ -242,7 +242,6 @@ def chunked_attention(
     n_chunks_after,
     causal,
     masked,
-    exclude_self=True,
     dropout=0.0,
     rng=None,
 ):
@@ -262,17 +261,9 @@ def chunked_attention(
     q = sq.reshape(N, nc, c, d)
     k = _look_adjacent(sk.reshape(N, nc, c, d), n_chunks_before, n_chunks_after, 1)
     v = _look_adjacent(sv.reshape(N, nc, c, sv.shape[-1]), n_chunks_before, n_chunks_after, 1)
-    qi = q_info.reshape(N, nc, c).astype(jnp.float32)[..., :, None]
-    ki = _look_adjacent(kv_info.reshape(N, nc, c), n_chunks_before, n_chunks_after, 1).astype(jnp.float32)[
-        ..., None, :
-    ]
-    dots = jnp.einsum("nmcd,nmkd->nmck", q, k)
-    if causal:
-        dots = dots - 1e9 * (qi < ki)
-    if exclude_self:
-        dots = dots - 1e5 * (qi == ki)
-    if masked:
-        dots = dots - 1e9 * (ki < 0)
+    qi = q_info.reshape(N, nc, c)
+    ki = _look_adjacent(kv_info.reshape(N, nc, c), n_chunks_before, n_chunks_after, 1)
+    dots = _masked_dots(q, k, qi, ki, causal, masked)  # the fast path's masking, self always excluded
     lse = jax.nn.logsumexp(dots, axis=-1, keepdims=True)
     p = jnp.exp(dots - lse)
     if dropout > 0.0:
@@ -296,7 +287,6 @@ def lsh_attention_core(
     q,
     v,
     buckets_local,
-    n_buckets_total,
     mask,
     *,
     chunk_len,
@@ -311,7 +301,6 @@ def lsh_attention_core(
     q, v [B, H, L, d]; buckets_local [B, H, R, L] (no offsets).
     Returns o [B, H, L, dv].
     """
-    del n_buckets_total
     B, H, L, d = q.shape
     dv = v.shape[-1]
     R = buckets_local.shape[2]
@@ -354,7 +343,7 @@ def lsh_attention_core(
     o = combine_rounds(packed[..., :dv], packed[..., dv])
     return o.reshape(B, H, L, dv)
 
-# %% ../nbs/06_fast.ipynb #8d8bb8ae
+# %% ../nbs/06_fast.ipynb #111ce983
 def _rows(x, idx):
     """x[idx] along axis 0, no bounds handling (indices are valid)."""
     return x.at[idx].get(mode="promise_in_bounds")
@@ -457,7 +446,7 @@ def _combine_fwd(o, lse, inv, block_rows=4096):
     out, w = lax.map(comb, inv.reshape(rows // nr, nr, R))
     return out.reshape(rows, dv), w.reshape(rows, R)
 
-# %% ../nbs/06_fast.ipynb #1d48c750
+# %% ../nbs/06_fast.ipynb #79218cee
 @functools.partial(jax.custom_vjp, nondiff_argnums=(7,))
 def lsh_attend_combine(rows_tab, src, inv, inv2, qinfo, kvinfo, mult, cfg):
     """Sorted chunked attention + unsort + multi-round combine, fused.
@@ -580,7 +569,7 @@ def _lac_bwd(cfg, res, g):
 
 lsh_attend_combine.defvjp(_lac_fwd, _lac_bwd)
 
-# %% ../nbs/06_fast.ipynb #2b59c72e
+# %% ../nbs/06_fast.ipynb #f931d204
 def lsh_attention_blocked(
     qv,
     local_buckets,
@@ -654,7 +643,7 @@ def split_rngs(keys):
     ks = fn(keys)
     return ks[..., 0, :], ks[..., 1, :]
 
-# %% ../nbs/06_fast.ipynb #071700d7
+# %% ../nbs/06_fast.ipynb #69ba1445
 def _check_fast_args(x, weights, mask, n_heads, chunk_len, n_hashes, n_buckets, causal, n_chunks_before,
                      n_chunks_after, attention_dropout, output_dropout):
     "Check the arguments of `lsh_self_attention`; raise a helpful TypeError / ValueError."
@@ -681,7 +670,7 @@ def _check_fast_args(x, weights, mask, n_heads, chunk_len, n_hashes, n_buckets, 
             raise ValueError(f"{name} must be in [0, 1), got {rate!r}")
     warn_wasted_chunks_after(causal, n_chunks_after)
 
-# %% ../nbs/06_fast.ipynb #72d1d9ca
+# %% ../nbs/06_fast.ipynb #81ce0503
 def lsh_self_attention(x, weights, state, rng, mask=None, *, n_heads, chunk_len=128, n_chunks_before=1,
                        n_chunks_after=0, n_hashes=1, n_buckets=None, causal=False, attention_dropout=0.0,
                        output_dropout=0.0, max_length_for_buckets=None, update_state=True, impl="blocked",
@@ -740,7 +729,7 @@ def lsh_self_attention(x, weights, state, rng, mask=None, *, n_heads, chunk_len=
         o = lsh_attention_blocked(qv, local, mask, dqk=dqk, block_target=block_target, **kw)
     else:
         qv_t = jnp.transpose(qv, (0, 2, 1, 3))
-        o = lsh_attention_core(qv_t[..., :dqk], qv_t[..., dqk:], local, None, mask, **kw)
+        o = lsh_attention_core(qv_t[..., :dqk], qv_t[..., dqk:], local, mask, **kw)
         o = jnp.transpose(o, (0, 2, 1, 3)).reshape(B * L, H * dv)
     out = (o @ w_o.reshape(H * dv, D)).reshape(B, L, D)
     if output_dropout > 0.0:
@@ -749,7 +738,7 @@ def lsh_self_attention(x, weights, state, rng, mask=None, *, n_heads, chunk_len=
         out = out * (keep.astype(out.dtype) / keep_prob)
     return out.astype(in_dtype), new_state
 
-# %% ../nbs/06_fast.ipynb #d40e8fb7
+# %% ../nbs/06_fast.ipynb #17ccf58a
 def init_lsh_params(rng, batch, seq_len, d_model, n_heads, d_qk, d_v, n_hashes, max_length_for_buckets=None):
     """Random weights and a fresh state in `tl.LSHSelfAttention`'s layout, for using `lsh_self_attention` without Trax.
 
