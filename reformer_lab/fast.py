@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['hash_vectors', 'sort_by_buckets', 'undo_sort', 'permute_in', 'permute_out', 'chunked_attention', 'combine_rounds',
-           'lsh_attention_core', 'lsh_attend_combine', 'lsh_attention_blocked', 'split_rngs', 'lsh_self_attention',
-           'init_lsh_params']
+           'lsh_attention_core', 'normalize_keys', 'lsh_attend_combine', 'lsh_attention_blocked', 'split_rngs',
+           'lsh_self_attention', 'init_lsh_params']
 
 # %% ../nbs/06_fast.ipynb #6bbc98ba
 import functools
@@ -295,11 +295,13 @@ def lsh_attention_core(
     causal,
     attention_dropout=0.0,
     attend_rng=None,
+    return_rounds=False,
 ):
     """Sort, chunked attention, unsort, combine.
 
     q, v [B, H, L, d]; buckets_local [B, H, R, L] (no offsets).
-    Returns o [B, H, L, dv].
+    Returns o [B, H, L, dv]; with `return_rounds=True`, `(o, round_out [B, H, R, L, dv], round_lse [B, H, R, L])`:
+    each round's output and logsumexp, in position order (what the pictures notebook draws).
     """
     B, H, L, d = q.shape
     dv = v.shape[-1]
@@ -309,9 +311,7 @@ def lsh_attention_core(
     st = lax.stop_gradient(sort_by_buckets(bl, L))  # [N, R, L]
     undo = lax.stop_gradient(undo_sort(st))
     # Row-wise ops commute with the permutation: normalise keys before gather.
-    var = jnp.mean(q**2, axis=-1, keepdims=True)
-    k = q / jnp.sqrt(var + 1e-6)
-    k = k / jnp.sqrt(jnp.float32(d))
+    k = normalize_keys(q)
     qkv = jnp.concatenate([q, k, v], axis=-1).reshape(N, L, 2 * d + dv)
     s = permute_in(qkv, st, undo).reshape(N, R * L, 2 * d + dv)
     sq, sk, sv = s[..., :d], s[..., d : 2 * d], s[..., 2 * d :]
@@ -340,8 +340,10 @@ def lsh_attention_core(
     )
     packed = jnp.concatenate([so, slse[..., None]], axis=-1)
     packed = permute_out(packed.reshape(N, R, L, dv + 1), st, undo)
-    o = combine_rounds(packed[..., :dv], packed[..., dv])
-    return o.reshape(B, H, L, dv)
+    o = combine_rounds(packed[..., :dv], packed[..., dv]).reshape(B, H, L, dv)
+    if return_rounds:
+        return o, packed[..., :dv].reshape(B, H, R, L, dv), packed[..., dv].reshape(B, H, R, L)
+    return o
 
 # %% ../nbs/06_fast.ipynb #111ce983
 def _rows(x, idx):
@@ -371,15 +373,16 @@ def _masked_dots(q, k, qi, ki, causal, masked):
     return dots
 
 
-def _norm_keys(kq, d):
-    """trax: length_normalized(k) / sqrt(d), row-wise (same op order)."""
-    var = jnp.mean(kq**2, axis=-1, keepdims=True)
-    k = kq / jnp.sqrt(var + 1e-6)
+def normalize_keys(q):
+    """Shared-QK keys from queries `[..., d]`: Trax's `length_normalized(q) / sqrt(d)`, row-wise, same op order."""
+    d = q.shape[-1]
+    var = jnp.mean(q**2, axis=-1, keepdims=True)
+    k = q / jnp.sqrt(var + 1e-6)
     return k / jnp.sqrt(jnp.float32(d))
 
 
 def _norm_keys_vjp(kq, dk, d):
-    """J^T dk for _norm_keys at kq (row-wise)."""
+    """J^T dk for normalize_keys at kq (row-wise)."""
     var = jnp.mean(kq**2, axis=-1, keepdims=True)
     r = 1.0 / jnp.sqrt(var + 1e-6)
     sd = jnp.sqrt(jnp.float32(d))
@@ -400,15 +403,15 @@ def _block_rows(rows_tab, src, qinfo, kvinfo, b, M, offsets, d):
     return rows, qi, jnp.concatenate(kinfos, axis=2)
 
 
-def _fused_attn(rows_tab, src, qinfo, kvinfo, mult, cfg):
+def _attention_step(rows_tab, src, qinfo, kvinfo, mult, cfg):
+    """The body of the blocked attention: block index b -> (o [M, N, c, dv], lse [M, N, c])."""
     causal, masked, before, after, d, M = cfg
-    nc, N, c = src.shape
     offsets = list(range(-before, after + 1))
 
     def step(b):
         rows, qi, ki = _block_rows(rows_tab, src, qinfo, kvinfo, b, M, offsets, d)
         q = rows[offsets.index(0)][..., :d]
-        k = jnp.concatenate([_norm_keys(r[..., :d], d) for r in rows], axis=2)
+        k = jnp.concatenate([normalize_keys(r[..., :d]) for r in rows], axis=2)
         v = jnp.concatenate([r[..., d:] for r in rows], axis=2)
         dots = _masked_dots(q, k, qi, ki, causal, masked)
         m = jnp.max(dots, axis=-1, keepdims=True)
@@ -420,61 +423,70 @@ def _fused_attn(rows_tab, src, qinfo, kvinfo, mult, cfg):
         o = jnp.einsum("mnck,mnkd->mncd", e, v) * jnp.exp(m - lse)
         return o, lse[..., 0]
 
-    o, lse = lax.map(step, jnp.arange(nc // M, dtype=jnp.int32))
-    return o.reshape((nc,) + o.shape[2:]), lse.reshape(nc, N, c)
+    return step
 
 
-def _combine_fwd(o, lse, inv, block_rows=4096):
-    """Unsort (gather with inv) + trax's round combine, blocked over rows so
-    the gathered [rows, R, dv] values never leave cache (1.5x at 64k)."""
-    dv = o.shape[-1]
+def _attend_and_combine(rows_tab, src, inv, qinfo, kvinfo, mult, cfg):
+    """Blocked attention one round at a time, each round unsorted and merged into a running
+    logsumexp-weighted sum, so only one round's outputs exist at a time.
+
+    Returns out [rows, dv], the total logsumexp per row [rows] and every slot's lse [nc, N, c].
+    """
+    d, M = cfg[4], cfg[5]
+    nc, N, c = src.shape
     rows, R = inv.shape
-    of = o.reshape(-1, dv)
-    if R == 1:
-        return _rows(of, inv[:, 0]), jnp.ones(inv.shape, o.dtype)
-    lf = lse.reshape(-1)
+    dv = rows_tab.shape[-1] - d
+    per_round = nc // R  # chunks in one round
+    step = _attention_step(rows_tab, src, qinfo, kvinfo, mult, cfg)
 
-    def comb(ib):
-        o_u = _rows(of, ib)  # [n, R, dv]
-        lse_u = _rows(lf, ib)  # [n, R]
-        w = jnp.exp(lse_u - jax.nn.logsumexp(lse_u, axis=1, keepdims=True))
-        return jnp.sum(o_u * w[..., None], axis=1), w
+    def one_round(r, carry):
+        acc, m, s, lse_all = carry
+        o, lse = lax.map(step, r * (per_round // M) + jnp.arange(per_round // M, dtype=jnp.int32))
+        lse = lse.reshape(per_round, N, c)
+        loc = lax.dynamic_index_in_dim(inv, r, axis=1, keepdims=False) - r * (per_round * N * c)
+        o_u = _rows(o.reshape(-1, dv), loc)  # this round's outputs, unsorted [rows, dv]
+        l_u = _rows(lse.reshape(-1), loc)
+        m_new = jnp.maximum(m, l_u)
+        rescale, e = jnp.exp(m - m_new), jnp.exp(l_u - m_new)
+        acc = acc * rescale[:, None] + o_u * e[:, None]
+        s = s * rescale + e
+        lse_all = lax.dynamic_update_slice_in_dim(lse_all, lse, r * per_round, 0)
+        return acc, m_new, s, lse_all
 
-    nr = max([m for m in range(1, min(rows, block_rows) + 1) if rows % m == 0])
-    if nr >= rows:
-        return comb(inv)
-    out, w = lax.map(comb, inv.reshape(rows // nr, nr, R))
-    return out.reshape(rows, dv), w.reshape(rows, R)
+    init = (jnp.zeros((rows, dv), rows_tab.dtype), jnp.full((rows,), -jnp.inf, rows_tab.dtype),
+            jnp.zeros((rows,), rows_tab.dtype), jnp.zeros((nc, N, c), rows_tab.dtype))
+    acc, m, s, lse_all = lax.fori_loop(0, R, one_round, init)
+    # Trax: out = sum_r o_r exp(l_r - LSE), LSE = logsumexp_r(l_r) = m + log(s). Factoring exp(m - LSE)
+    # out of the sum keeps Trax's rounding of LSE (it matters where l_r ~ -1e5: self-only rows).
+    lse_tot = m + jnp.log(s)
+    return acc * jnp.exp(m - lse_tot)[:, None], lse_tot, lse_all
 
 # %% ../nbs/06_fast.ipynb #79218cee
-@functools.partial(jax.custom_vjp, nondiff_argnums=(7,))
-def lsh_attend_combine(rows_tab, src, inv, inv2, qinfo, kvinfo, mult, cfg):
+@functools.partial(jax.custom_vjp, nondiff_argnums=(6,))
+def lsh_attend_combine(rows_tab, src, inv, qinfo, kvinfo, mult, cfg):
     """Sorted chunked attention + unsort + multi-round combine, fused.
 
     Args:
       rows_tab: [rows, d + dv] unsorted projection rows [q | v].
       src: [nc, N, c] rows in sorted chunk-major order; inv: [rows, R] inverse
-        (chunk-major location of each row in each round); inv2: flat [nc*N*c]
-        index of each chunk-major location into a [rows, R] array.
+        (chunk-major location of each row in each round).
       qinfo, kvinfo: [nc, N, c] trax 1-based position info.
       mult: attention-dropout multiplier [c, K] or None.
-      cfg: static (causal, masked, before, after, d, M).
+      cfg: static (causal, masked, before, after, d, M); M divides the chunks of one round.
     Returns:
       out [rows, dv]: combined attention output per (example, position, head).
     """
-    o, lse = _fused_attn(rows_tab, src, qinfo, kvinfo, mult, cfg)
-    return _combine_fwd(o, lse, inv)[0]
+    return _attend_and_combine(rows_tab, src, inv, qinfo, kvinfo, mult, cfg)[0]
 
 
-def _lac_fwd(rows_tab, src, inv, inv2, qinfo, kvinfo, mult, cfg):
-    o, lse = _fused_attn(rows_tab, src, qinfo, kvinfo, mult, cfg)
-    out, w = _combine_fwd(o, lse, inv)
-    return out, (rows_tab, src, inv, inv2, qinfo, kvinfo, mult, lse, w, out)
+def _lac_fwd(rows_tab, src, inv, qinfo, kvinfo, mult, cfg):
+    out, lse_tot, lse = _attend_and_combine(rows_tab, src, inv, qinfo, kvinfo, mult, cfg)
+    return out, (rows_tab, src, inv, qinfo, kvinfo, mult, lse, lse_tot, out)
 
 
 def _lac_bwd(cfg, res, g):
     causal, masked, before, after, d, M = cfg
-    rows_tab, src, inv, inv2, qinfo, kvinfo, mult, lse, w, out = res
+    rows_tab, src, inv, qinfo, kvinfo, mult, lse, lse_tot, out = res
     nc, N, c = src.shape
     Fr = rows_tab.shape[-1]
     offsets = list(range(-before, after + 1))
@@ -483,15 +495,16 @@ def _lac_bwd(cfg, res, g):
     # Round combine: out = sum_r w_r o_r, w = trax's exp(l - logsumexp(l)).
     # d lse_r = w_r (g.o_r - g.out / sum_r w_r); folding into the attention
     # softmax backward leaves  ds = w p (g @ v^T - gout / rowsum(p)).
-    gout = jnp.sum(g * out, axis=-1) / jnp.sum(w, axis=-1)  # [rows]
-    w_s = _rows(w.reshape(-1), inv2).reshape(nc, N, c)
+    w_s = jnp.exp(lse - _rows(lse_tot, src))  # [nc, N, c] each slot's round weight
+    w_sum = jnp.sum(_rows(w_s.reshape(-1), inv), axis=-1)  # [rows]
+    gout = jnp.sum(g * out, axis=-1) / w_sum  # [rows]
     gout_s = _rows(gout, src)  # [nc, N, c]
 
-    def block_grads(b):
+    def block_grads2(b):
         rows, qi, ki = _block_rows(rows_tab, src, qinfo, kvinfo, b, M, offsets, d)
         kqs = [r[..., :d] for r in rows]
         q = kqs[offsets.index(0)]
-        k = jnp.concatenate([_norm_keys(kq, d) for kq in kqs], axis=2)
+        k = jnp.concatenate([normalize_keys(kq) for kq in kqs], axis=2)
         v = jnp.concatenate([r[..., d:] for r in rows], axis=2)
         sl = lambda x: lax.dynamic_slice_in_dim(x, b * M, M, 0)
         lse_b, ws, go = sl(lse)[..., None], sl(w_s)[..., None], sl(gout_s)[..., None]
@@ -507,64 +520,26 @@ def _lac_bwd(cfg, res, g):
         dq = jnp.einsum("mnck,mnkd->mncd", ds, k)
         dk = jnp.einsum("mnck,mncd->mnkd", ds, q)
         dv = jnp.einsum("mnck,mncd->mnkd", pm, ws * gsrc)
-        local, spills = None, []
+        parts = []
         for n, i in enumerate(offsets):
             sl_k = slice(n * c, (n + 1) * c)
             dq_k = _norm_keys_vjp(kqs[n], dk[:, :, sl_k], d)
             if i == 0:
                 dq_k = dq_k + dq
-            part = jnp.concatenate([dq_k, dv[:, :, sl_k]], axis=-1)
-            if i < 0:
-                a = -i
-                spills.append(part[:a])
-                part = jnp.concatenate([part[a:], jnp.zeros_like(part[:a])], 0)
-            elif i > 0:
-                spills.append(part[M - i :])
-                part = jnp.concatenate([jnp.zeros_like(part[:i]), part[: M - i]], 0)
-            local = part if local is None else local + part
-        return local, spills
+            parts.append(jnp.concatenate([dq_k, dv[:, :, sl_k]], axis=-1))
+        return parts
 
-    def add_spill(blk, spill, i):
-        a = abs(i)
-        pos = M - a if i < 0 else 0
-        cur = lax.slice_in_dim(blk, pos, pos + a, axis=0)
-        return lax.dynamic_update_slice_in_dim(blk, cur + spill, pos, 0)
+    def body(b, d_tab):
+        parts = block_grads2(b)
+        ids = b * M + jnp.arange(M, dtype=jnp.int32)
+        for i, part in zip(offsets, parts):
+            cid = ids if i == 0 else (ids + i) % nc
+            idx = _rows(src, cid)  # [M, N, c]
+            d_tab = d_tab.at[idx.reshape(-1)].add(part.reshape(-1, Fr), mode="promise_in_bounds")
+        return d_tab
 
-    nz = [i for i in offsets if i != 0]
-
-    def body(b, carry):
-        buf, pending, fwd_sp = carry
-        rows, spills = block_grads(b)
-        for i, sp in zip(nz, spills):
-            if i < 0:
-                pending = add_spill(pending, sp, i)
-        for i, sp in zip(nz, fwd_sp):
-            if i > 0:
-                rows = add_spill(rows, sp, i)
-        buf = lax.dynamic_update_slice_in_dim(buf, pending[None], jnp.maximum(b - 1, 0), 0)
-        return buf, rows, spills
-
-    rows0, spills0 = block_grads(0)
-    buf = jnp.zeros((nb, M, N, c, Fr), rows_tab.dtype)
-    carry = (buf, rows0, spills0)
-    if nb > 1:
-        carry = lax.fori_loop(1, nb, body, carry)
-    buf, last, last_sp = carry
-    for i, sp in zip(nz, spills0):
-        if i < 0:
-            last = add_spill(last, sp, i)
-    if nb > 1:
-        buf = lax.dynamic_update_slice_in_dim(buf, last[None], nb - 1, 0)
-        first = buf[0]
-    else:
-        first = last
-    for i, sp in zip(nz, last_sp):
-        if i > 0:
-            first = add_spill(first, sp, i)
-    buf = lax.dynamic_update_slice_in_dim(buf, first[None], 0, 0)
-    d_rows = buf.reshape(nc * N * c, Fr)
-    d_tab = _rows(d_rows, inv).sum(axis=1)
-    return d_tab, None, None, None, None, None, None
+    d_tab = lax.fori_loop(0, nb, body, jnp.zeros_like(rows_tab))
+    return d_tab, None, None, None, None, None
 
 
 lsh_attend_combine.defvjp(_lac_fwd, _lac_bwd)
@@ -618,10 +593,6 @@ def lsh_attention_blocked(
     j = jnp.arange(R, dtype=jnp.int32)[None, :, None] * L + undo  # [N, R, L]
     loc = (j // c) * (N * c) + n_ids[:, None, None] * c + (j % c)
     inv = jnp.transpose(loc.reshape(B, H, R, L), (0, 3, 1, 2)).reshape(B * L * H, R)
-    # round of each chunk-major location, for the unsort's backward
-    jj = jnp.arange(nc, dtype=jnp.int32)[:, None, None] * c + jnp.arange(c, dtype=jnp.int32)[None, None, :]
-    r_cm = jnp.broadcast_to(jj // L, (nc, N, c))
-    inv_of_inv = (src * R + r_cm).reshape(-1)
 
     mult = None
     n_off = 1 + n_chunks_before + n_chunks_after
@@ -629,9 +600,9 @@ def lsh_attention_blocked(
         keep_prob = 1.0 - attention_dropout
         keep = jax.random.bernoulli(attend_rng, keep_prob, (c, n_off * c))
         mult = keep.astype(jnp.float32) / keep_prob
-    M = _pick_block(nc, N, block_target, max(n_chunks_before, n_chunks_after, 1))
+    M = _pick_block(nc // R, N, block_target)
     cfg = (bool(causal), masked, int(n_chunks_before), int(n_chunks_after), int(d), int(M))
-    out = lsh_attend_combine(qv.reshape(B * L * H, d + dv), src, inv, inv_of_inv, qinfo, kvinfo, mult, cfg)
+    out = lsh_attend_combine(qv.reshape(B * L * H, d + dv), src, inv, qinfo, kvinfo, mult, cfg)
     return out.reshape(B * L, H * dv)
 
 
