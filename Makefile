@@ -11,6 +11,7 @@ export VENV
 help:
 	@echo "make demo   - set up .venv and run 'reformer-lab demo'"
 	@echo "make test   - set up .venv and run every check CI runs"
+	@echo "make study  - the duplication task of the Reformer paper, scaled to a CPU (~15 min; slow, not in make test)"
 	@echo "make docs   - the site with Quarto, or (without it) nbdev's processing plus an offline preview in _preview/"
 	@echo "make export / clean-nbs / readme"
 
@@ -51,6 +52,13 @@ readme: install
 
 docs: install
 	$(BIN)/python tools/build_docs.py
+
+# The Reformer paper's duplication task (nbs/13_duplication.ipynb): trains four small models (~15 min on
+# 2 CPU cores), stores the results as the notebook's outputs and in nbs/duplication_results/.
+# `make test` skips its training cells (they carry the `slow` flag).
+study: install
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=-1 nbs/13_duplication.ipynb
+	$(BIN)/nbdev_clean --fname nbs/13_duplication.ipynb
 
 accelerator-check: install
 	$(BIN)/python tools/accelerator_check.py
