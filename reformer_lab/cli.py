@@ -149,6 +149,9 @@ def main(argv=None):
     bench.add_argument("--plot", default="reformer_lab_bench.png", help="save the plot here (default reformer_lab_bench.png)")
     bench.add_argument("--stages", action="store_true", help="also time the fast path's stages (16k, 4 rounds)")
     bench.add_argument("--stages-out", default=None, help="save the stage timings as JSON here")
+    bench.add_argument("--scaling", action="store_true",
+                       help="also time fast and trax at 16k and 64k (4 rounds) in one round-robin: the growth exponent")
+    bench.add_argument("--scaling-out", default=None, help="save the scaling timings as JSON here")
     args = parser.parse_args(argv)
     try:
         if args.command == "demo":
@@ -178,3 +181,9 @@ def _run_bench_command(args):
         if args.stages_out:
             with open(args.stages_out, "w") as f:
                 json.dump(stages, f, indent=1)
+    if args.scaling:
+        grow = bench.scaling_times(repeats=args.repeats)
+        for name in ("fast", "trax"):
+            print(f"{name}: forward time grows as length**{bench.scaling_exponent(grow, name, 4):.2f} from 16k to 64k")
+        if args.scaling_out:
+            bench.save_results(grow, args.scaling_out)
