@@ -154,8 +154,9 @@ TIMED_APART = ("hf_torch",)
 def timing_groups(names):
     """The groups of implementations timed interleaved with each other: the JAX ones, then PyTorch's apart.
 
-    PyTorch's OpenMP worker threads keep spinning for a while after each call and slowed whichever JAX program
-    ran next (the fast path's 16k forward went from 123 to 169 ms), so PyTorch gets its own round-robin.
+    With PyTorch in the same round-robin the fast path's 16k forward measured 169 ms, without it 123-127 ms
+    (PyTorch's OpenMP threads busy-wait after each call; this machine's drift makes the size of the effect
+    uncertain), so PyTorch gets its own round-robin: the JAX ratios never depend on it.
     """
     together = [n for n in names if n not in TIMED_APART]
     apart = [n for n in names if n in TIMED_APART]
