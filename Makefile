@@ -11,7 +11,7 @@ export VENV
 help:
 	@echo "make demo   - set up .venv and run 'reformer-lab demo'"
 	@echo "make test   - set up .venv and run every check CI runs"
-	@echo "make study  - the duplication task of the Reformer paper, scaled to a CPU (~15 min; slow, not in make test)"
+	@echo "make study  - the duplication task of the Reformer paper, scaled to a CPU (7-15 min; slow, not in make test)"
 	@echo "make docs   - the site with Quarto, or (without it) nbdev's processing plus an offline preview in _preview/"
 	@echo "make export / clean-nbs / readme"
 
@@ -53,7 +53,7 @@ readme: install
 docs: install
 	$(BIN)/python tools/build_docs.py
 
-# The Reformer paper's duplication task (nbs/13_duplication.ipynb): trains four small models (~15 min on
+# The Reformer paper's duplication task (nbs/13_duplication.ipynb): trains four small models (7-15 min on
 # 2 CPU cores), stores the results as the notebook's outputs and in nbs/duplication_results/.
 # `make test` skips its training cells (they carry the `slow` flag).
 study: install
