@@ -76,3 +76,22 @@ def test_fast_determinism(seed, other):
         other_state = (state[0], jax.random.split(jax.random.PRNGKey(other), 2))
         _, sc = lsh_self_attention(x, weights, other_state, jax.random.PRNGKey(0), **kw)
         assert bool((sc[0] != sa[0]).any())
+
+
+@SETTINGS
+@given(seed=seeds, n_chunks=st.integers(2, 6), chunk_len=st.sampled_from([2, 4, 8]), n_hashes=st.integers(1, 4),
+       n_buckets=st.sampled_from([2, 4, 8]), n_chunks_before=st.integers(0, 2), n_chunks_after=st.integers(0, 1))
+def test_dense_lsh_attention_equals_fast_core(seed, n_chunks, chunk_len, n_hashes, n_buckets, n_chunks_before,
+                                              n_chunks_after):
+    """The pictures notebook's dense formula (full scores, each round's softmax over the keys its windows hold,
+    counted with multiplicity, rounds mixed by logsumexp) equals the fast path's sorted, chunked computation."""
+    from reformer_lab.pictures import dense_lsh_attention, lsh_counts, lsh_steps
+    L = n_chunks * chunk_len
+    kq, kv, kh = jax.random.split(jax.random.PRNGKey(seed), 3)
+    q = jax.random.normal(kq, (L, 5))
+    v = jax.random.normal(kv, (L, 3))
+    steps = lsh_steps(q, v, kh, n_buckets, n_hashes, chunk_len, n_chunks_before, n_chunks_after)
+    counts = lsh_counts(steps.sorted_pos, chunk_len, n_chunks_before, n_chunks_after)
+    dense, weights = dense_lsh_attention(q, v, counts)
+    onp.testing.assert_allclose(onp.asarray(dense), onp.asarray(steps.out), atol=2e-5)
+    onp.testing.assert_allclose(onp.asarray(weights).sum(-1), onp.ones(L), atol=1e-5)
