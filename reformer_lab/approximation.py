@@ -6,16 +6,14 @@
 __all__ = ['study_inputs', 'compare_to_full', 'approximation_study', 'format_table', 'plot_study']
 
 # %% ../nbs/12_approximation.ipynb #29cfb170
-import functools
-
 import jax
 import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as onp
 
 from .checks import check_chunking, check_float_array, check_int, check_same
-from .fast import hash_vectors, lsh_attention_core, sort_by_buckets
-from .pictures import clustered_queries, full_attention, lsh_pattern, recovered_mass
+from .fast import hash_vectors, sort_by_buckets
+from .pictures import clustered_queries, full_attention, lsh_pattern, lsh_rounds, recovered_mass
 
 # %% ../nbs/12_approximation.ipynb #37653c74
 def study_inputs(rng, kind, length=512, depth=64, n_clusters=16):
@@ -41,13 +39,6 @@ def study_inputs(rng, kind, length=512, depth=64, n_clusters=16):
     return q, q
 
 # %% ../nbs/12_approximation.ipynb #c03621bc
-@functools.partial(jax.jit, static_argnums=3)
-def _lsh_output(q, v, buckets, chunk_len):
-    "lsh_attention_core (shared QK, not causal, one chunk back) on one sequence: [L, d_v]."
-    return lsh_attention_core(q[None, None], v[None, None], buckets[None, None], None, chunk_len=chunk_len,
-                              n_chunks_before=1, n_chunks_after=0, causal=False)[0, 0]
-
-
 def compare_to_full(q, v, rng, n_buckets, n_hashes, chunk_len, full=None):
     """LSH attention's error against full shared-QK attention on one sequence, for several numbers of rounds.
 
@@ -77,7 +68,7 @@ def compare_to_full(q, v, rng, n_buckets, n_hashes, chunk_len, full=None):
     sorted_pos = onp.asarray(sort_by_buckets(local[0, 0], L))  # each round sorted on its own
     error, mass = [], []
     for h in n_hashes:
-        o = onp.asarray(_lsh_output(q, v, local[0, 0, :h], chunk_len), onp.float64)
+        o = onp.asarray(lsh_rounds(q, v, local[0, 0, :h], chunk_len)[0], onp.float64)
         error.append(onp.linalg.norm(o - o_full) / onp.linalg.norm(o_full))
         mass.append(recovered_mass(probs, lsh_pattern(sorted_pos[:h], chunk_len)))
     return onp.array(error), onp.array(mass)

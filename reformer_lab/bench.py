@@ -235,7 +235,6 @@ def scaling_exponent(rows, name, n_hashes, short=16384, long=65536):
 # %% ../nbs/09_bench.ipynb #882be8c9
 def plot_bench(rows, path=None, n_hashes=4):
     "Forward and forward+backward time against length (log-log) for each implementation; saved to `path` if given."
-    import matplotlib
     import matplotlib.pyplot as plt
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     names = sorted({r["name"] for r in rows if not r.get("skipped")})

@@ -7,7 +7,6 @@ __all__ = ['DEMO_TEXT', 'demo_input', 'demo_figure', 'run_demo', 'main']
 
 # %% ../nbs/90_cli.ipynb #10ea564d
 import argparse
-import sys
 import time
 
 import numpy as onp

@@ -19,7 +19,7 @@ import jax.numpy as jnp
 from jax.example_libraries import optimizers
 
 from .checks import check_chunking, check_int, resolve_n_buckets
-from .fast import lsh_self_attention
+from .fast import init_lsh_state, lsh_self_attention, normalize_keys
 
 # %% ../nbs/13_duplication.ipynb #a3428f18
 def duplication_batch(rng, batch, seq_len, vocab_size):
@@ -82,8 +82,7 @@ def shared_qk_attention(x, weights, rng, **kwargs):
     """
     B, L, _ = x.shape
     H = weights[0].shape[0]
-    keys = jax.random.split(rng, B * H)  # one hash key per (example, head)
-    state = (jnp.zeros((B * H, kwargs["n_hashes"] * L), jnp.int32), keys)
+    state = init_lsh_state(rng, B, L, H, kwargs["n_hashes"])  # one hash key per (example, head), from rng
     out, _ = lsh_self_attention(x, weights, state, rng, n_heads=H, **kwargs)
     return out
 
@@ -94,10 +93,9 @@ def shared_qk_full_attention(x, weights):
     Same inputs and output as `shared_qk_attention` (without rng); the reference for the one-chunk trick.
     """
     w_q, w_v, w_o = weights
-    d = w_q.shape[-1]
     q = jnp.einsum("bld,hdk->bhlk", x, w_q)
     v = jnp.einsum("bld,hdk->bhlk", x, w_v)
-    k = q / jnp.sqrt(jnp.mean(q**2, axis=-1, keepdims=True) + 1e-6) / jnp.sqrt(jnp.float32(d))
+    k = normalize_keys(q)
     dots = jnp.einsum("bhik,bhjk->bhij", q, k)
     pos = jnp.arange(x.shape[1])
     later = (pos[None, :] > pos[:, None]).astype(dots.dtype)  # [i, j]: j after i

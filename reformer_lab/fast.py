@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['hash_vectors', 'sort_by_buckets', 'undo_sort', 'permute_in', 'permute_out', 'chunked_attention', 'combine_rounds',
            'lsh_attention_core', 'normalize_keys', 'lsh_attend_combine', 'lsh_attention_blocked', 'split_rngs',
-           'lsh_self_attention', 'init_lsh_params']
+           'lsh_self_attention', 'init_lsh_params', 'init_lsh_state']
 
 # %% ../nbs/06_fast.ipynb #6bbc98ba
 import functools
@@ -274,6 +274,17 @@ def chunked_attention(
     return out.reshape(N, T, -1), lse.reshape(N, T)
 
 
+def _sorted_key_info(st_flat, mask, n_heads):
+    """1-based positions of the sorted slots `st_flat` [B * H, T] as key info; with a bool `mask` [B, L],
+    padding at position p becomes -(p + 1) (the lab's `mark_padding` rule, so position 0 can be masked)."""
+    if mask is None:
+        return st_flat + 1
+    B, L = mask.shape
+    m = jnp.broadcast_to(mask[:, None, :], (B, n_heads, L)).reshape(B * n_heads, L)
+    real = jnp.take_along_axis(m, st_flat, axis=1)
+    return jnp.where(real, st_flat + 1, -(st_flat + 1))
+
+
 def combine_rounds(o, logits):
     """o [N, R, L, dv], logits [N, R, L] -> [N, L, dv] (Trax's combine)."""
     if o.shape[1] == 1:
@@ -318,26 +329,9 @@ def lsh_attention_core(
     st_flat = st.reshape(N, R * L)
     q_info = st_flat + 1
     masked = mask is not None
-    if masked:
-        m = jnp.broadcast_to(mask[:, None, :], (B, H, L)).reshape(N, L)
-        smask = jnp.take_along_axis(m, st_flat, axis=1)
-        kv_info = jnp.where(smask, st_flat + 1, -(st_flat + 1))  # padding at p: -(p + 1)
-    else:
-        kv_info = q_info
-    so, slse = chunked_attention(
-        sq,
-        sk,
-        sv,
-        q_info,
-        kv_info,
-        chunk_len,
-        n_chunks_before,
-        n_chunks_after,
-        causal,
-        masked,
-        dropout=attention_dropout,
-        rng=attend_rng,
-    )
+    kv_info = _sorted_key_info(st_flat, mask, H)
+    so, slse = chunked_attention(sq, sk, sv, q_info, kv_info, chunk_len, n_chunks_before, n_chunks_after, causal,
+                                 masked, dropout=attention_dropout, rng=attend_rng)
     packed = jnp.concatenate([so, slse[..., None]], axis=-1)
     packed = permute_out(packed.reshape(N, R, L, dv + 1), st, undo)
     o = combine_rounds(packed[..., :dv], packed[..., dv]).reshape(B, H, L, dv)
@@ -351,13 +345,9 @@ def _rows(x, idx):
     return x.at[idx].get(mode="promise_in_bounds")
 
 
-def _pick_block(nc, n, target=64, min_m=1):
-    """Largest divisor M of nc with M * n <= target; at least min_m."""
-    divs = [m for m in range(1, nc + 1) if nc % m == 0]
-    ok = [m for m in divs if m * n <= target and m >= min_m]
-    if ok:
-        return max(ok)
-    return min(m for m in divs if m >= min(min_m, nc))
+def _pick_block(nc, n, target=64):
+    """Largest divisor M of nc with M * n <= target (1 if none)."""
+    return max(m for m in range(1, nc + 1) if nc % m == 0 and (m * n <= target or m == 1))
 
 
 def _masked_dots(q, k, qi, ki, causal, masked):
@@ -390,17 +380,21 @@ def _norm_keys_vjp(kq, dk, d):
     return (r / sd) * dk - (r * r * r / (sd * d)) * kq * dot
 
 
-def _block_rows(rows_tab, src, qinfo, kvinfo, b, M, offsets, d):
+def _block_qkv(rows_tab, src, qinfo, kvinfo, b, M, offsets, d):
+    """Block b of M chunks: its queries, the raw key rows of every window chunk (for the key-norm VJP),
+    the normalised keys, values and position infos of the whole window."""
     nc = src.shape[0]
     ids = b * M + jnp.arange(M, dtype=jnp.int32)
     rows, kinfos = [], []
     for i in offsets:
         cid = ids if i == 0 else (ids + i) % nc
-        idx = _rows(src, cid)  # [M, N, c]
-        rows.append(_rows(rows_tab, idx))  # [M, N, c, d+dv]
+        rows.append(_rows(rows_tab, _rows(src, cid)))  # [M, N, c, d+dv]
         kinfos.append(_rows(kvinfo, cid))
+    kqs = [r[..., :d] for r in rows]
+    k = jnp.concatenate([normalize_keys(kq) for kq in kqs], axis=2)
+    v = jnp.concatenate([r[..., d:] for r in rows], axis=2)
     qi = lax.dynamic_slice_in_dim(qinfo, b * M, M, 0)
-    return rows, qi, jnp.concatenate(kinfos, axis=2)
+    return kqs[offsets.index(0)], kqs, k, v, qi, jnp.concatenate(kinfos, axis=2)
 
 
 def _attention_step(rows_tab, src, qinfo, kvinfo, mult, cfg):
@@ -409,10 +403,7 @@ def _attention_step(rows_tab, src, qinfo, kvinfo, mult, cfg):
     offsets = list(range(-before, after + 1))
 
     def step(b):
-        rows, qi, ki = _block_rows(rows_tab, src, qinfo, kvinfo, b, M, offsets, d)
-        q = rows[offsets.index(0)][..., :d]
-        k = jnp.concatenate([normalize_keys(r[..., :d]) for r in rows], axis=2)
-        v = jnp.concatenate([r[..., d:] for r in rows], axis=2)
+        q, _, k, v, qi, ki = _block_qkv(rows_tab, src, qinfo, kvinfo, b, M, offsets, d)
         dots = _masked_dots(q, k, qi, ki, causal, masked)
         m = jnp.max(dots, axis=-1, keepdims=True)
         e = jnp.exp(dots - m)
@@ -500,12 +491,8 @@ def _lac_bwd(cfg, res, g):
     gout = jnp.sum(g * out, axis=-1) / w_sum  # [rows]
     gout_s = _rows(gout, src)  # [nc, N, c]
 
-    def block_grads2(b):
-        rows, qi, ki = _block_rows(rows_tab, src, qinfo, kvinfo, b, M, offsets, d)
-        kqs = [r[..., :d] for r in rows]
-        q = kqs[offsets.index(0)]
-        k = jnp.concatenate([normalize_keys(kq) for kq in kqs], axis=2)
-        v = jnp.concatenate([r[..., d:] for r in rows], axis=2)
+    def block_grads(b):
+        q, kqs, k, v, qi, ki = _block_qkv(rows_tab, src, qinfo, kvinfo, b, M, offsets, d)
         sl = lambda x: lax.dynamic_slice_in_dim(x, b * M, M, 0)
         lse_b, ws, go = sl(lse)[..., None], sl(w_s)[..., None], sl(gout_s)[..., None]
         gsrc = _rows(g, sl(src))  # [M, N, c, dv]
@@ -530,7 +517,7 @@ def _lac_bwd(cfg, res, g):
         return parts
 
     def body(b, d_tab):
-        parts = block_grads2(b)
+        parts = block_grads(b)
         ids = b * M + jnp.arange(M, dtype=jnp.int32)
         for i, part in zip(offsets, parts):
             cid = ids if i == 0 else (ids + i) % nc
@@ -583,12 +570,7 @@ def lsh_attention_blocked(
     st_flat = st.reshape(N, T)
     qinfo = to_cm(st_flat + 1)
     masked = mask is not None
-    if masked:
-        m_n = jnp.broadcast_to(mask[:, None, :], (B, H, L)).reshape(N, L)
-        smask = jnp.take_along_axis(m_n, st_flat, axis=1)
-        kvinfo = to_cm(jnp.where(smask, st_flat + 1, -(st_flat + 1)))  # padding at p: -(p + 1)
-    else:
-        kvinfo = qinfo
+    kvinfo = to_cm(_sorted_key_info(st_flat, mask, H))
     # inverse: location (chunk-major flat) of table row (b, t, h) in round r
     j = jnp.arange(R, dtype=jnp.int32)[None, :, None] * L + undo  # [N, R, L]
     loc = (j // c) * (N * c) + n_ids[:, None, None] * c + (j % c)
@@ -721,7 +703,12 @@ def init_lsh_params(rng, batch, seq_len, d_model, n_heads, d_qk, d_v, n_hashes, 
     w_q = jax.random.uniform(k_q, (n_heads, d_model, d_qk), jnp.float32, -lim, lim)
     w_v = jax.random.uniform(k_v, (n_heads, d_model, d_v), jnp.float32, -lim, lim)
     w_o = jax.random.uniform(k_o, (n_heads, d_v, d_model), jnp.float32, -lim, lim)
+    return (w_q, w_v, w_o), init_lsh_state(k_s, batch, seq_len, n_heads, n_hashes, max_length_for_buckets)
+
+
+def init_lsh_state(rng, batch, seq_len, n_heads, n_hashes, max_length_for_buckets=None):
+    """A fresh state `(buckets [batch * n_heads, n_hashes * length] int32, hash_keys [batch * n_heads, 2])`:
+    no buckets yet, and one hash key per (example, head) split from `rng`."""
     length = max_length_for_buckets or seq_len
     buckets = jnp.zeros((batch * n_heads, n_hashes * length), jnp.int32)
-    keys = jax.random.key_data(jax.random.split(jax.random.key(k_s[0]), batch * n_heads)) if False else         jax.random.split(k_s, batch * n_heads)
-    return (w_q, w_v, w_o), (buckets, keys)
+    return buckets, jax.random.split(rng, batch * n_heads)
