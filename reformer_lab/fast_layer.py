@@ -6,37 +6,113 @@
 __all__ = ['FastLSHSelfAttention']
 
 # %% ../nbs/07_fast_layer.ipynb #52843690
+import jax
+from jax import lax
+
 from .backend import import_trax
+from .checks import resolve_n_buckets
+from .decode import DecodeCache, decode_step, extend, init_decode_cache, prefill
 from .fast import lsh_self_attention
 from .layers import LabLayerMixin
 
 import_trax()
 from trax import layers as tl
 
+# %% ../nbs/07_fast_layer.ipynb #8ad3810b
+def _check_predict_args(causal, masked, chunk_len, n_buckets, predict_mem_len, max_length_for_buckets):
+    "What `mode='predict'` cannot do, as ValueErrors (before Trax's own asserts)."
+    if not causal:
+        raise ValueError("mode='predict' needs causal=True: without the causal mask every output depends on later "
+                         "tokens, which a decoder has not seen yet")
+    if masked:
+        raise ValueError("mode='predict' does not take a padding mask (masked=True): the decoder pads internally")
+    if chunk_len is None:
+        raise ValueError("mode='predict' needs a chunk_len")
+    if n_buckets is None and not max_length_for_buckets:
+        raise ValueError("mode='predict' with n_buckets=None needs max_length_for_buckets: the number of buckets "
+                         "would otherwise change with the length of the prefix; give n_buckets, or the training "
+                         "length as max_length_for_buckets")
+    if predict_mem_len is None or predict_mem_len % chunk_len:
+        raise ValueError(f"mode='predict' keeps a cache of predict_mem_len positions, which must be a multiple of "
+                         f"chunk_len={chunk_len}; got predict_mem_len={predict_mem_len}")
+
+
+def _raise_if_full(length, max_len):
+    "Host callback of the jitted predict step: a context longer than the cache is an error, not silent NaNs."
+    if int(length) > int(max_len):
+        raise ValueError(f"the context would be {int(length)} tokens, longer than the cache of predict_mem_len="
+                         f"{int(max_len)} positions: build the layer with a larger predict_mem_len")
+
 # %% ../nbs/07_fast_layer.ipynb #ee6f08a7
 class FastLSHSelfAttention(LabLayerMixin, tl.LSHSelfAttention):
     """`tl.LSHSelfAttention` computed by `reformer_lab.fast`: same constructor, weights and state, same outputs.
 
     Inputs `x` `[batch, seq_len, d_model]` (and `mask` `[batch, seq_len]`, True for real tokens, when
-    `masked=True`); output `[batch, seq_len, d_model]`. `mode="predict"` and `use_reference_code=True` run
-    Trax's own code. Jit it as `jax.jit(layer.pure_fn)`.
+    `masked=True`); output `[batch, seq_len, d_model]`. `use_reference_code=True` runs Trax's own code.
+    `mode="predict"` decodes with `reformer_lab.decode` (a cache of `predict_mem_len` positions; see below).
+    Jit it as `jax.jit(layer.pure_fn)`.
     """
 
+    def __init__(self, *args, mode="train", causal=False, masked=False, chunk_len=128, n_buckets=None,
+                 predict_mem_len=2048, predict_drop_len=256, max_length_for_buckets=None, **kwargs):
+        if mode == "predict":
+            _check_predict_args(causal, masked, chunk_len, n_buckets, predict_mem_len, max_length_for_buckets)
+            predict_drop_len = predict_mem_len  # Trax's rolling memory drops tokens; the cache never does
+        super().__init__(*args, mode=mode, causal=causal, masked=masked, chunk_len=chunk_len, n_buckets=n_buckets,
+                         predict_mem_len=predict_mem_len, predict_drop_len=predict_drop_len,
+                         max_length_for_buckets=max_length_for_buckets, **kwargs)
+
     def _delegates_to_trax(self):
-        return self._incremental or self._use_reference_code
+        return self._use_reference_code
 
     @property
     def has_backward(self):
         "Trax's custom backward only when delegating; otherwise JAX autodiff through the fast path's custom VJP."
         return tl.LSHSelfAttention.has_backward.fget(self) if self._delegates_to_trax() else False
 
+    def _decode_kwargs(self):
+        n_buckets = self._n_buckets
+        if n_buckets is None:  # checked in __init__: a fixed maximum length is given
+            n_buckets = resolve_n_buckets(None, self._max_length_for_buckets, self._chunk_len)
+        return dict(n_hashes=self._n_hashes, n_buckets=n_buckets, chunk_len=self._chunk_len,
+                    n_chunks_before=self._n_chunks_before, n_chunks_after=self._n_chunks_after)
+
+    def init_weights_and_state(self, input_signature):
+        "Trax's weights; in predict mode the state is an empty `DecodeCache` (as a tuple) keyed by Trax's hash keys."
+        super().init_weights_and_state(input_signature)
+        if self._incremental and not self._use_reference_code:
+            sig = input_signature[0] if isinstance(input_signature, (tuple, list)) else input_signature
+            state_keys = self.state[2][-1]  # Trax's predict state: (mem_end, mem, (buckets, buckets_idx, hash keys))
+            self.state = tuple(init_decode_cache(
+                state_keys, int(sig.shape[0]), self._n_heads, self._predict_mem_len, self._d_qk, self._d_v,
+                **{k: v for k, v in self._decode_kwargs().items() if k in ("n_hashes", "n_buckets", "chunk_len")}))
+
+    def _predict(self, x):
+        "Predict mode: one token (a decode step), or several (a prefill on an empty cache, else a scan of steps)."
+        cache, kw = DecodeCache(*self.state), self._decode_kwargs()
+        S, M = x.shape[1], cache.keys.shape[2]
+        if isinstance(cache.length, jax.core.Tracer):
+            jax.debug.callback(_raise_if_full, cache.length + S, M)  # under jit: raised when the step runs
+        else:
+            _raise_if_full(int(cache.length) + S, M)
+        if S == 1:
+            out, cache = decode_step(cache, x[:, 0], self.weights, **kw)
+            out = out[:, None]
+        else:
+            out, cache = lax.cond(cache.length == 0, lambda c: prefill(c, x, self.weights, **kw),
+                                  lambda c: extend(c, x, self.weights, **kw), cache)
+        self.state = tuple(cache)
+        return out
+
     def forward(self, inputs):
-        "The layer's output for `x` or `(x, mask)`; updates `self.state` with the new buckets and hash keys."
+        "The layer's output for `x` or `(x, mask)`; updates `self.state` (new buckets and hash keys, or the cache)."
         if self._delegates_to_trax():
             return super().forward(inputs)
         if self._bias:
             raise ValueError("bias=True is not supported by LSHSelfAttention (Trax's forward ignores it): "
                              "build the layer with bias=False")
+        if self._incremental:
+            return self._predict(inputs)
         if self._masked:
             if not (isinstance(inputs, (tuple, list)) and len(inputs) == 2):
                 raise ValueError("this layer was built with masked=True: call it with (x, mask), where mask is a "
