@@ -6,7 +6,7 @@
 __all__ = ['DecodeCache', 'n_buckets_total', 'init_decode_cache', 'cache_bytes_per_token', 'prefix_outputs', 'prefill',
            'decode_step', 'extend', 'decode_and_compare']
 
-# %% ../nbs/14_decode.ipynb #e4b9932e
+# %% ../nbs/14_decode.ipynb #a8dc56b6
 import functools
 from typing import NamedTuple
 
@@ -18,7 +18,7 @@ from .checks import bucket_factors, check_float_array, check_int
 from .fast import (_masked_dots, combine_rounds, hash_vectors, init_lsh_params, lsh_attention_blocked,
                                lsh_self_attention, normalize_keys, sort_by_buckets, split_rngs)
 
-# %% ../nbs/14_decode.ipynb #77e56e1a
+# %% ../nbs/14_decode.ipynb #c6bebba5
 class DecodeCache(NamedTuple):
     "What the decoder remembers per example and head (a pytree: jit and scan carry it)."
     keys: jax.Array       # [B, H, M, d] float32: shared-QK keys normalize_keys(q) of positions 0 .. length-1
@@ -71,7 +71,7 @@ def cache_bytes_per_token(n_heads, d_qk, d_v, n_hashes):
     "Bytes the cache spends per position and example: float32 keys and values, and an int32 slot in each round's order."
     return 4 * n_heads * (d_qk + d_v + n_hashes)
 
-# %% ../nbs/14_decode.ipynb #24ffca9d
+# %% ../nbs/14_decode.ipynb #2ae00d2e
 @functools.partial(jax.jit, static_argnames=("n_heads", "chunk_len", "n_chunks_before", "n_chunks_after", "n_hashes",
                                              "n_buckets"))
 def _causal_forward(x, mask, weights, state_keys, *, n_heads, chunk_len, n_chunks_before, n_chunks_after, n_hashes,
@@ -113,7 +113,7 @@ def prefix_outputs(x, weights, state_keys, *, chunk_len, n_hashes, n_buckets, n_
             out[t] = o[i, :, t]
     return jnp.stack([out[t] for t in positions], axis=1)
 
-# %% ../nbs/14_decode.ipynb #1726dd4a
+# %% ../nbs/14_decode.ipynb #2092be9a
 def _project(x, weights):
     "`x [B, L, D]` -> `[B, L, H, d + dv]`: the fast path's single projection (same rounding as its forward)."
     w_q, w_v, _ = weights
@@ -175,7 +175,7 @@ def prefill(cache, x, weights, *, n_hashes, n_buckets, chunk_len, n_chunks_befor
         order=put(cache.order, sort_by_buckets(local, Lp)), counts=jax.vmap(jax.vmap(jax.vmap(count)))(local),
         length=jnp.asarray(P, jnp.int32))
 
-# %% ../nbs/14_decode.ipynb #8ee49eb6
+# %% ../nbs/14_decode.ipynb #831d5aad
 def _insert_sorted(order, rank, t):
     "`order [..., M]` with `t` inserted at `rank [...]` (the tail shifts right by one; the last slot falls off)."
     iota = lax.broadcasted_iota(jnp.int32, order.shape, order.ndim - 1)
@@ -198,7 +198,7 @@ def _window(order, rank, t, chunk_len, before, after):
     at_rank = jnp.take_along_axis(order.reshape(N, R * M), (rnd * M + s).reshape(N, -1), axis=1).reshape(slots.shape)
     return jnp.where(real, at_rank, s), real
 
-# %% ../nbs/14_decode.ipynb #61bf35e5
+# %% ../nbs/14_decode.ipynb #2583859e
 def decode_step(cache, x, weights, *, n_hashes, n_buckets, chunk_len, n_chunks_before=1, n_chunks_after=0):
     """Attention output of one new token per example, and the cache with it appended.
 
@@ -207,7 +207,8 @@ def decode_step(cache, x, weights, *, n_hashes, n_buckets, chunk_len, n_chunks_b
         weights and the other arguments: as in `prefill` (the same values for the whole decode).
     Returns:
         `(out [B, D], cache)`: `out` equals `prefix_outputs(...)` at position `t` (to float rounding). Inside `jit`
-        a full cache cannot raise: the output is NaN instead.
+        a full cache cannot raise: the output is NaN instead. Jit it with `donate_argnums=0`: XLA then updates the
+        cache in place instead of copying it every step.
     """
     _check_decode(cache, x, weights, 2, chunk_len, n_chunks_before, n_chunks_after)
     B, D = x.shape
@@ -218,15 +219,17 @@ def decode_step(cache, x, weights, *, n_hashes, n_buckets, chunk_len, n_chunks_b
     _, local, _ = hash_vectors(qv[..., :dqk], cache.hash_keys, n_buckets, n_hashes, return_local=True, layout="blhd")
     b_t = local.reshape(N, R)
     q, v = qv[..., :dqk].reshape(N, dqk), qv[..., dqk:].reshape(N, dv)
-    keys = lax.dynamic_update_slice(cache.keys.reshape(N, M, dqk), normalize_keys(q)[:, None], (0, t, 0))
-    values = lax.dynamic_update_slice(cache.values.reshape(N, M, dv), v[:, None], (0, t, 0))
+    # Write the new row first, then read the window from the updated cache: XLA then updates a donated cache in
+    # place (reading the old buffer next to an in-place write would make it copy the whole cache every step).
+    put = lambda buf, row: lax.dynamic_update_slice(buf, row.reshape(B, H, 1, -1), (0, 0, t, 0))
+    keys, values = lax.optimization_barrier((put(cache.keys, normalize_keys(q)), put(cache.values, v)))
     counts = cache.counts.reshape(N, R, nb)
     rank = jnp.take_along_axis(jnp.cumsum(counts, axis=-1), b_t[..., None], axis=-1)[..., 0]  # buckets <= b_t
     counts = counts + jax.nn.one_hot(b_t, nb, dtype=jnp.int32)
     order = _insert_sorted(cache.order.reshape(N, R, M), rank, t)
     pos, real = _window(order, rank, t, chunk_len, n_chunks_before, n_chunks_after)  # [N, R, K]
     K = pos.shape[-1]
-    gather = lambda buf: jnp.take_along_axis(buf, pos.reshape(N, R * K, 1), axis=1).reshape(N, R, K, -1)
+    gather = lambda buf: jnp.take_along_axis(buf, pos.reshape(B, H, R * K, 1), axis=2).reshape(N, R, K, -1)
     q_info = jnp.broadcast_to(t + 1, (N, R, 1))
     k_info = jnp.where(real, pos + 1, -(pos + 1))  # the forward's 1-based positions, negative for padding
     dots = _masked_dots(jnp.broadcast_to(q[:, None, None], (N, R, 1, dqk)), gather(keys), q_info, k_info,
@@ -235,8 +238,8 @@ def decode_step(cache, x, weights, *, n_hashes, n_buckets, chunk_len, n_chunks_b
     o = jnp.einsum("nrqk,nrkd->nrqd", jnp.exp(dots - lse), gather(values))[:, :, 0]
     o = combine_rounds(o, lse[:, :, 0, 0]).reshape(B, H * dv)
     out = jnp.where(t < M, o @ weights[2].reshape(H * dv, D), jnp.nan)
-    new = DecodeCache(keys.reshape(cache.keys.shape), values.reshape(cache.values.shape),
-                      order.reshape(cache.order.shape), counts.reshape(cache.counts.shape), cache.hash_keys, t + 1)
+    new = DecodeCache(keys, values, order.reshape(cache.order.shape), counts.reshape(cache.counts.shape),
+                      cache.hash_keys, t + 1)
     return out.astype(x.dtype), new
 
 
@@ -249,7 +252,7 @@ def extend(cache, x, weights, **kwargs):
     cache, out = lax.scan(body, cache, jnp.swapaxes(x, 0, 1))
     return jnp.swapaxes(out, 0, 1), cache
 
-# %% ../nbs/14_decode.ipynb #37c39c3d
+# %% ../nbs/14_decode.ipynb #fca48e56
 def decode_and_compare(batch, n_heads, n_hashes, n_buckets, chunk_len, n_chunks_before, n_chunks_after, prompt_len,
                        n_steps, d_model=16, depth=8, seed=0):
     """Decode random inputs (a prefill of `prompt_len`, if > 0, then `n_steps` single steps) and return the worst
