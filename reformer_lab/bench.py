@@ -6,7 +6,7 @@
 __all__ = ['D_MODEL', 'N_HEADS', 'D_HEAD', 'CHUNK_LEN', 'LSH_CONFIG', 'FULL_ATTENTION', 'TIMED_APART', 'peak_bytes',
            'implementations', 'skip_reason', 'time_interleaved', 'timing_groups', 'run_bench', 'format_table',
            'scaling_exponent', 'plot_bench', 'save_results', 'load_results', 'forward_flops', 'matmul_floor_seconds',
-           'stage_times', 'scaling_times']
+           'stage_times', 'scaling_times', 'decode_times', 'format_decode_table', 'plot_decode']
 
 # %% ../nbs/09_bench.ipynb #9a6f1844
 import json
@@ -324,3 +324,82 @@ def scaling_times(names=("fast", "trax"), lengths=(16384, 65536), n_hashes=4, re
     medians = time_interleaved({f"{name}@{length}": call for (name, length), call in built.items()}, repeats)
     return [dict(name=name, length=length, n_hashes=n_hashes, fwd_s=medians[f"{name}@{length}"], skipped=None)
             for name, length in built]
+
+# %% ../nbs/09_bench.ipynb #b3e39369
+def _decode_case(length, n_hashes, steps_per_call):
+    """A prefilled cache of `length - CHUNK_LEN` positions (room for the timed steps), a call that decodes
+    `steps_per_call` tokens with it, and a call that re-runs the causal fast forward on a `length`-token prefix."""
+    import functools
+    import jax
+    from reformer_lab import decode, fast
+    from reformer_lab.checks import resolve_n_buckets
+    kw = dict(n_hashes=n_hashes, n_buckets=resolve_n_buckets(None, length, CHUNK_LEN), chunk_len=CHUNK_LEN,
+              n_chunks_before=1, n_chunks_after=0)
+    x, _ = _inputs(length)
+    weights, state = fast.init_lsh_params(jax.random.PRNGKey(1), 1, length, D_MODEL, N_HEADS, D_HEAD, D_HEAD, n_hashes)
+    cache = decode.init_decode_cache(state[1], 1, N_HEADS, length, D_HEAD, D_HEAD, **{k: kw[k] for k in (
+        "n_hashes", "n_buckets", "chunk_len")})
+    prompt = length - CHUNK_LEN
+    _, cache = jax.jit(functools.partial(decode.prefill, **kw))(cache, x[:, :prompt], weights)
+    # The cache is donated: each step updates it in place instead of copying O(length) buffers.
+    step = jax.jit(functools.partial(decode.decode_step, **kw), donate_argnums=0)
+    held, token = [cache], x[:, prompt]  # the token's value does not change the work
+
+    def decode_tokens():
+        for _ in range(steps_per_call):
+            out, held[0] = step(held[0], token, weights)
+        return out
+    rerun = jax.jit(lambda x, w, s: fast.lsh_self_attention(x, w, s, jax.random.PRNGKey(5), n_heads=N_HEADS,
+                                                            causal=True, **kw)[0])
+    return decode_tokens, (lambda: rerun(x, weights, state)), cache
+
+
+def decode_times(lengths=(1024, 4096, 16384, 65536), n_hashes=4, repeats=5, steps_per_call=8):
+    """Per-token time of `decode_step` with a cache holding about `length` tokens, against re-running the causal fast
+    forward on a `length`-token prefix, all timed in ONE round-robin (the machine's load drifts over minutes).
+
+    Returns rows `dict(length, n_hashes, step_s, rerun_s, speedup, cache_bytes, bytes_per_token)`; `step_s` is the
+    median over calls of `steps_per_call` steps, divided by `steps_per_call`.
+    """
+    from reformer_lab.decode import cache_bytes_per_token
+    if steps_per_call * (repeats + 1) > CHUNK_LEN:
+        raise ValueError(f"steps_per_call * (repeats + 1) must be at most CHUNK_LEN={CHUNK_LEN} (the cache's spare room)")
+    calls, caches = {}, {}
+    for length in lengths:
+        calls[f"step@{length}"], calls[f"rerun@{length}"], cache = _decode_case(length, n_hashes, steps_per_call)
+        caches[length] = sum(a.nbytes for a in cache)
+    medians = time_interleaved(calls, repeats)
+    rows = []
+    for length in lengths:
+        step_s = medians[f"step@{length}"] / steps_per_call
+        rerun_s = medians[f"rerun@{length}"]
+        rows.append(dict(length=length, n_hashes=n_hashes, step_s=step_s, rerun_s=rerun_s, speedup=rerun_s / step_s,
+                         cache_bytes=caches[length],
+                         bytes_per_token=cache_bytes_per_token(N_HEADS, D_HEAD, D_HEAD, n_hashes)))
+    return rows
+
+
+def format_decode_table(rows):
+    "The decode rows as a plain-text table: per-token times, the speed-up, and the cache's size."
+    header = f"{'context':>8}{'hashes':>7}{'decode ms/token':>17}{'re-run ms':>11}{'speed-up':>10}{'cache MiB':>11}{'bytes/token':>13}"
+    lines = [header, "-" * len(header)]
+    for r in rows:
+        lines.append(f"{r['length']:>8}{r['n_hashes']:>7}{1e3 * r['step_s']:>17.3f}{1e3 * r['rerun_s']:>11.1f}"
+                     f"{r['speedup']:>9.0f}x{r['cache_bytes'] / 2**20:>11.1f}{r['bytes_per_token']:>13}")
+    return "\n".join(lines)
+
+
+def plot_decode(rows, path=None):
+    "Per-token time against context length (log-log): decoding with the cache, and re-running the prefix."
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(6, 4))
+    lengths = [r["length"] for r in rows]
+    ax.plot(lengths, [r["rerun_s"] for r in rows], marker="o", label="re-run the fast forward on the prefix")
+    ax.plot(lengths, [r["step_s"] for r in rows], marker="o", label="decode_step with the cache")
+    ax.set_xscale("log", base=2); ax.set_yscale("log")
+    ax.set_xlabel("context length (tokens)"); ax.set_ylabel("seconds per new token (median)")
+    ax.set_title(f"one LSH layer, n_hashes={rows[0]['n_hashes']}"); ax.grid(True, which="both", alpha=0.3); ax.legend()
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(path, dpi=120)
+    return fig

@@ -151,6 +151,12 @@ def main(argv=None):
     bench.add_argument("--scaling", action="store_true",
                        help="also time fast and trax at 16k and 64k (4 rounds) in one round-robin: the growth exponent")
     bench.add_argument("--scaling-out", default=None, help="save the scaling timings as JSON here")
+    bench.add_argument("--decode", action="store_true",
+                       help="instead of the table: per-token decode time with a cache against re-running the prefix, "
+                            "at each of --lengths (first of --n-hashes, or 4 if listed)")
+    bench.add_argument("--decode-out", default=None, help="save the decode timings as JSON here")
+    bench.add_argument("--decode-plot", default="reformer_lab_decode.png",
+                       help="save the decode plot here (default reformer_lab_decode.png)")
     args = parser.parse_args(argv)
     try:
         if args.command == "demo":
@@ -165,6 +171,16 @@ def main(argv=None):
 def _run_bench_command(args):
     import json
     from reformer_lab import bench
+    if args.decode:
+        rows = bench.decode_times(lengths=tuple(args.lengths), n_hashes=4 if 4 in args.n_hashes else args.n_hashes[0],
+                                  repeats=args.repeats)
+        print(bench.format_decode_table(rows))
+        if args.decode_out:
+            bench.save_results(rows, args.decode_out)
+            print(f"results saved to {args.decode_out}")
+        bench.plot_decode(rows, args.decode_plot)
+        print(f"plot saved to {args.decode_plot}")
+        return
     rows = bench.run_bench(lengths=tuple(args.lengths), n_hashes=tuple(args.n_hashes), include=args.include,
                            repeats=args.repeats)
     print(bench.format_table(rows))
