@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['check_bool', 'check_int', 'check_float_array', 'check_mask', 'check_same', 'check_chunking',
-           'warn_wasted_chunks_after', 'bucket_factors', 'resolve_n_buckets']
+           'warn_wasted_chunks_after', 'bucket_factors', 'resolve_n_buckets', 'agreement']
 
 # %% ../nbs/08_checks.ipynb #32e1beb5
 import warnings
@@ -110,3 +110,30 @@ def resolve_n_buckets(n_buckets, seqlen, chunk_len):
         return total
     first = 2 ** math.ceil(math.log2(math.sqrt(total)))
     return [first, 2 * (total // (2 * first))]
+
+# %% ../nbs/08_checks.ipynb #34d30eb4
+def _power_of_ten(tol):
+    "`1e-05` as `10⁻⁵` (a bound, written so that it cannot be mistaken for a measured rounding error)."
+    exponent = round(math.log10(tol))
+    if tol > 0 and math.isclose(tol, 10.0 ** exponent):
+        return "10" + str(exponent).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
+    return f"{tol:g}"
+
+def agreement(label, a, b, atol):
+    """Assert `max |a - b| <= atol` and return the line `'{label}: max |difference| ≤ 10⁻⁵'` that says so.
+
+    `a`, `b`: arrays (or pytrees of arrays) of the same structure and shapes; `atol`: the bound, a float > 0.
+    The line holds on every machine; the measured difference, which depends on the CPU, is only shown
+    in the AssertionError raised when it is larger than `atol`."""
+    import jax
+    if not (isinstance(atol, (int, float)) and atol > 0):
+        raise ValueError(f"atol must be a positive number, got {atol!r}")
+    pairs = list(zip(jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b), strict=True))
+    for x, y in pairs:
+        check_same("shape", a=tuple(onp.shape(x)), b=tuple(onp.shape(y)))
+    worst = max((float(onp.max(onp.abs(onp.asarray(x, dtype=onp.float64) - onp.asarray(y, dtype=onp.float64)), initial=0.0))
+                 for x, y in pairs), default=0.0)
+    if not worst <= atol:  # also catches NaN
+        raise AssertionError(f"{label}: max |difference| = {worst:.3g}, more than the bound {atol:g}")
+    return f"{label}: max |difference| ≤ {_power_of_ten(atol)}"
+
