@@ -162,9 +162,9 @@ def plot_lsh_steps(steps, chunk_len, full_out=None, n_chunks_before=1, n_chunks_
     R, L = buckets.shape
     n_chunks = L // chunk_len
     rows = 3 * R + 1 + (full_out is not None)
-    height = 0.8 * rows + 0.5
+    height = 0.8 * rows + 1.0
     fig, axes = plt.subplots(rows, 1, figsize=(0.5 * L + 0.6, height), gridspec_kw=dict(hspace=1.5))
-    fig.subplots_adjust(top=1 - 0.62 / height, bottom=0.12 / height, left=0.02, right=0.98)
+    fig.subplots_adjust(top=1 - 0.62 / height, bottom=0.62 / height, left=0.02, right=0.98)
     axes = onp.atleast_1d(axes)
     rnd = lambda r: f"round {r}: " if R > 1 else ""
     for r in range(R):
@@ -184,6 +184,10 @@ def plot_lsh_steps(steps, chunk_len, full_out=None, n_chunks_before=1, n_chunks_
               "full attention output (every key, self excluded)"]
     for ax, x, title in zip(axes[3 * R:], values, titles):
         _token_row(ax, plt.cm.RdBu_r((x / lim + 1) / 2) * [1, 1, 1, 0.8], [f"{o:.2f}" for o in x], title, fontsize=7)
+    cax = fig.add_axes([0.3, 0.12 / height, 0.4, 0.1 / height])  # the colour scale of the output rows
+    bar = fig.colorbar(plt.cm.ScalarMappable(plt.Normalize(-lim, lim), plt.cm.RdBu_r), cax=cax, orientation="horizontal")
+    bar.set_label("output value in the last rows (red: positive, blue: negative; one scale for both)", fontsize=7)
+    bar.ax.tick_params(labelsize=7)
     n_b = int(buckets.max()) + 1
     handles = [Patch(color=c, label=f"bucket {b}") for b, c in enumerate(bucket_colours(onp.arange(n_b)))]
     fig.legend(handles=handles, loc="upper center", ncol=n_b, fontsize=8, frameon=False, bbox_to_anchor=(0.5, 1.0))
