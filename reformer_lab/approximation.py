@@ -19,13 +19,21 @@ from .pictures import clustered_queries, full_attention, lsh_pattern, lsh_rounds
 def study_inputs(rng, kind, length=512, depth=64, n_clusters=16):
     """Queries and values for the approximation study.
 
-    Args:
-        rng: JAX PRNG key.
-        kind: `"clustered"` (noisy copies of `n_clusters` centres, noise 0.5, 10% random tokens, from
-            `clustered_queries`) or `"random"` (standard-normal queries).
-        length, depth: the queries are `[length, depth]` float32.
+    Parameters
+    ----------
+    rng
+        JAX PRNG key.
+    kind
+        `"clustered"` (noisy copies of `n_clusters` centres, noise 0.5, 10% random tokens, from
+        `clustered_queries`) or `"random"` (standard-normal queries).
+    length
+        the queries are `[length, depth]` float32.
+    depth
+        the queries are `[length, depth]` float32.
 
-    Returns:
+    Returns
+    -------
+    result
         `(q, v)`, both `[length, depth]`: the values are the queries themselves.
     """
     if kind == "clustered":
@@ -42,15 +50,26 @@ def study_inputs(rng, kind, length=512, depth=64, n_clusters=16):
 def compare_to_full(q, v, rng, n_buckets, n_hashes, chunk_len, full=None):
     """LSH attention's error against full shared-QK attention on one sequence, for several numbers of rounds.
 
-    Args:
-        q: queries `[seq_len, d_qk]` (keys are the length-normalised queries); v: values `[seq_len, d_v]`.
-        rng: JAX PRNG key for the hash.
-        n_buckets: buckets per round (even int).
-        n_hashes: list of round counts, e.g. `[1, 2, 4, 8]`; round count h uses the first h of max(n_hashes) rounds.
-        chunk_len: chunk length (dividing `seq_len`); each chunk also attends to the one before.
-        full: optional `full_attention(q, v)`, to reuse it across calls.
+    Parameters
+    ----------
+    q
+        queries `[seq_len, d_qk]` (keys are the length-normalised queries)
+    v
+        values `[seq_len, d_v]`.
+    rng
+        JAX PRNG key for the hash.
+    n_buckets
+        buckets per round (even int).
+    n_hashes
+        list of round counts, e.g. `[1, 2, 4, 8]`; round count h uses the first h of max(n_hashes) rounds.
+    chunk_len
+        chunk length (dividing `seq_len`); each chunk also attends to the one before.
+    full
+        optional `full_attention(q, v)`, to reuse it across calls.
 
-    Returns:
+    Returns
+    -------
+    result
         `(error, mass)`: NumPy float64 arrays `[len(n_hashes)]`: the relative output error
         ||o_lsh - o_full|| / ||o_full|| and the recovered softmax mass (see `recovered_mass`).
         The mass uses a dense `[max(n_hashes), seq_len, seq_len]` pattern: fine up to ~1024 tokens.
@@ -78,13 +97,26 @@ def approximation_study(kind, n_buckets=(2, 4, 8, 16, 32, 64), n_hashes=(1, 2, 4
                         depth=64, seeds=(0, 1, 2)):
     """Error and recovered mass of LSH attention, averaged over seeds, for every (n_hashes, n_buckets).
 
-    Args:
-        kind: `"clustered"` or `"random"` inputs (`study_inputs`).
-        n_buckets, n_hashes: the values to try (even ints; ints >= 1).
-        chunk_len, length, depth: the attention and input sizes.
-        seeds: one input and one hash key per seed.
+    Parameters
+    ----------
+    kind
+        `"clustered"` or `"random"` inputs (`study_inputs`).
+    n_buckets
+        the values to try (even ints; ints >= 1).
+    n_hashes
+        the values to try (even ints; ints >= 1).
+    chunk_len
+        the attention and input sizes.
+    length
+        the attention and input sizes.
+    depth
+        the attention and input sizes.
+    seeds
+        one input and one hash key per seed.
 
-    Returns:
+    Returns
+    -------
+    result
         dict with `"error"` and `"mass"`, NumPy float64 `[len(n_hashes), len(n_buckets)]` (seed means), and the
         settings under their argument names.
     """

@@ -25,13 +25,20 @@ from .fast import init_lsh_state, lsh_self_attention, normalize_keys
 def duplication_batch(rng, batch, seq_len, vocab_size):
     """A batch of duplication sequences `0 w 0 w`.
 
-    Args:
-        rng: PRNG key `[2]`.
-        batch: number of sequences (int >= 1).
-        seq_len: total length (even int >= 4); `w` has `seq_len // 2 - 1` symbols.
-        vocab_size: number of symbols including the separator 0 (int >= 2); `w` uses `1 .. vocab_size - 1`.
+    Parameters
+    ----------
+    rng
+        PRNG key `[2]`.
+    batch
+        number of sequences (int >= 1).
+    seq_len
+        total length (even int >= 4); `w` has `seq_len // 2 - 1` symbols.
+    vocab_size
+        number of symbols including the separator 0 (int >= 2); `w` uses `1 .. vocab_size - 1`.
 
-    Returns:
+    Returns
+    -------
+    result
         int32 `[batch, seq_len]`: `0` at positions `0` and `seq_len // 2`, `w` at `1 .. seq_len // 2 - 1`
         and again at `seq_len // 2 + 1 .. seq_len - 1`.
     """
@@ -47,14 +54,22 @@ def duplication_batch(rng, batch, seq_len, vocab_size):
 def attention_kwargs(attention, seq_len, n_hashes=1, chunk_len=32, n_buckets=None):
     """Keyword arguments of `lsh_self_attention` for causal shared-QK attention of one kind.
 
-    Args:
-        attention: `"full"` (one chunk spanning the sequence: exact full attention) or `"lsh"`.
-        seq_len: sequence length.
-        n_hashes: hash rounds (LSH only; full attention uses one round, which cannot matter).
-        chunk_len: LSH chunk length, dividing `seq_len`; each chunk also sees the chunk before it.
-        n_buckets: LSH buckets per round (even int), or None for Trax's rule `2 * seq_len // chunk_len`.
+    Parameters
+    ----------
+    attention
+        `"full"` (one chunk spanning the sequence: exact full attention) or `"lsh"`.
+    seq_len
+        sequence length.
+    n_hashes
+        hash rounds (LSH only; full attention uses one round, which cannot matter).
+    chunk_len
+        LSH chunk length, dividing `seq_len`; each chunk also sees the chunk before it.
+    n_buckets
+        LSH buckets per round (even int), or None for Trax's rule `2 * seq_len // chunk_len`.
 
-    Returns:
+    Returns
+    -------
+    result
         dict with `chunk_len, n_chunks_before, n_chunks_after, n_hashes, n_buckets, causal`.
     """
     check_int("seq_len", seq_len, minimum=1)
@@ -71,13 +86,20 @@ def attention_kwargs(attention, seq_len, n_hashes=1, chunk_len=32, n_buckets=Non
 def shared_qk_attention(x, weights, rng, **kwargs):
     """Causal shared-QK attention of a batch through `lsh_self_attention`.
 
-    Args:
-        x: float `[batch, seq_len, d_model]`.
-        weights: `(w_q [heads, d_model, d_qk], w_v [heads, d_model, d_v], w_o [heads, d_v, d_model])`.
-        rng: PRNG key `[2]`; it draws the random rotations of the hash (a new key: new hash functions).
-        **kwargs: the output of `attention_kwargs`.
+    Parameters
+    ----------
+    x
+        float `[batch, seq_len, d_model]`.
+    weights
+        `(w_q [heads, d_model, d_qk], w_v [heads, d_model, d_v], w_o [heads, d_v, d_model])`.
+    rng
+        PRNG key `[2]`; it draws the random rotations of the hash (a new key: new hash functions).
+    **kwargs
+        the output of `attention_kwargs`.
 
-    Returns:
+    Returns
+    -------
+    result
         float `[batch, seq_len, d_model]`.
     """
     B, L, _ = x.shape
@@ -112,6 +134,21 @@ def init_model(rng, vocab_size, seq_len, d_model=64, n_heads=4, d_ff=128):
     w_v [heads, d_model, d_head], w_o [heads, d_head, d_model])` with `d_head = d_model // n_heads`,
     `ff` = `(w1 [d_model, d_ff], b1 [d_ff], w2 [d_ff, d_model], b2 [d_model])`, `out` = `(w [d_model, vocab_size],
     b [vocab_size])`, and layer norms `ln_attn, ln_ff, ln_out`, each `(scale [d_model], bias [d_model])`.
+
+    Parameters
+    ----------
+    rng
+        PRNG key `[2]`.
+    vocab_size
+        number of symbols, the separator 0 included.
+    seq_len
+        number of learned positions (the longest sequence the model reads).
+    d_model
+        model width.
+    n_heads
+        attention heads (must divide `d_model`).
+    d_ff
+        hidden width of the feed-forward block.
     """
     for name, value in (("vocab_size", vocab_size), ("seq_len", seq_len), ("d_model", d_model),
                         ("n_heads", n_heads), ("d_ff", d_ff)):
@@ -139,7 +176,22 @@ def init_model(rng, vocab_size, seq_len, d_model=64, n_heads=4, d_ff=128):
 
 
 def layer_norm(x, scale_bias, eps=1e-6):
-    "Layer norm over the last axis of `x [..., d]` with `(scale [d], bias [d])`."
+    """Layer norm over the last axis.
+
+    Parameters
+    ----------
+    x
+        float `[..., d]`.
+    scale_bias
+        `(scale [d], bias [d])`.
+    eps
+        added to the variance before the square root.
+
+    Returns
+    -------
+    result
+        float, the shape of `x`.
+    """
     mean = jnp.mean(x, axis=-1, keepdims=True)
     var = jnp.mean((x - mean) ** 2, axis=-1, keepdims=True)
     return (x - mean) / jnp.sqrt(var + eps) * scale_bias[0] + scale_bias[1]
@@ -148,13 +200,26 @@ def layer_norm(x, scale_bias, eps=1e-6):
 def model_logits(params, tokens, rng, attention="full", n_hashes=1, chunk_len=32, n_buckets=None):
     """Next-token logits of the one-layer model.
 
-    Args:
-        params: from `init_model`.
-        tokens: int `[batch, seq_len]`, `seq_len` at most the number of learned positions.
-        rng: PRNG key `[2]` for the hash (ignored in effect by full attention).
-        attention, n_hashes, chunk_len, n_buckets: as in `attention_kwargs`.
+    Parameters
+    ----------
+    params
+        from `init_model`.
+    tokens
+        int `[batch, seq_len]`, `seq_len` at most the number of learned positions.
+    rng
+        PRNG key `[2]` for the hash (ignored in effect by full attention).
+    attention
+        as in `attention_kwargs`.
+    n_hashes
+        as in `attention_kwargs`.
+    chunk_len
+        as in `attention_kwargs`.
+    n_buckets
+        as in `attention_kwargs`.
 
-    Returns:
+    Returns
+    -------
+    result
         float32 `[batch, seq_len, vocab_size]`; position `i` predicts token `i + 1`.
     """
     if tokens.ndim != 2 or not jnp.issubdtype(tokens.dtype, jnp.integer):
@@ -174,7 +239,17 @@ def model_logits(params, tokens, rng, attention="full", n_hashes=1, chunk_len=32
 def copy_loss(logits, tokens):
     """Mean cross-entropy of the copied half: targets `tokens[:, L/2 + 1:]`, predicted by `logits[:, L/2:-1]`.
 
-    Args: logits float `[batch, seq_len, vocab_size]`; tokens int `[batch, seq_len]`. Returns a float32 scalar.
+    Parameters
+    ----------
+    logits
+        float `[batch, seq_len, vocab_size]`.
+    tokens
+        int `[batch, seq_len]`.
+
+    Returns
+    -------
+    result
+        a float32 scalar.
     """
     half = tokens.shape[1] // 2
     logp = jax.nn.log_softmax(logits[:, half:-1], axis=-1)
@@ -191,15 +266,40 @@ def train_model(rng, *, vocab_size, seq_len, attention="full", n_hashes=1, chunk
                 d_model=64, n_heads=4, d_ff=128, steps=1000, batch=16, lr=2e-3, progress=True):
     """Train the one-layer model on fresh duplication batches.
 
-    Args:
-        rng: PRNG key `[2]` (initial weights, the batches and the hashes all come from it).
-        vocab_size, seq_len: the task (as in `duplication_batch`).
-        attention, n_hashes, chunk_len, n_buckets: the attention used in training (as in `attention_kwargs`).
-        d_model, n_heads, d_ff: the model (as in `init_model`).
-        steps, batch, lr: Adam steps, sequences per step, learning rate.
-        progress: show a tqdm bar.
+    Parameters
+    ----------
+    rng
+        PRNG key `[2]` (initial weights, the batches and the hashes all come from it).
+    vocab_size
+        the task (as in `duplication_batch`).
+    seq_len
+        the task (as in `duplication_batch`).
+    attention
+        the attention used in training (as in `attention_kwargs`).
+    n_hashes
+        the attention used in training (as in `attention_kwargs`).
+    chunk_len
+        the attention used in training (as in `attention_kwargs`).
+    n_buckets
+        the attention used in training (as in `attention_kwargs`).
+    d_model
+        the model (as in `init_model`).
+    n_heads
+        the model (as in `init_model`).
+    d_ff
+        the model (as in `init_model`).
+    steps
+        Adam steps, sequences per step, learning rate.
+    batch
+        Adam steps, sequences per step, learning rate.
+    lr
+        Adam steps, sequences per step, learning rate.
+    progress
+        show a tqdm bar.
 
-    Returns:
+    Returns
+    -------
+    result
         `(params, losses)`: the trained parameters and a float32 numpy array `[steps]` of the training loss.
     """
     from tqdm import tqdm
@@ -234,9 +334,33 @@ def train_model(rng, *, vocab_size, seq_len, attention="full", n_hashes=1, chunk
 
 # %% ../nbs/13_duplication.ipynb #40b6d098
 def evaluate(params, tokens, *, attention="full", n_hashes=1, chunk_len=32, n_buckets=None, n_seeds=3, batch=32, seed=0):
-    """Copy accuracy of `params` on `tokens [n, seq_len]` with the given attention, averaged over hash seeds.
+    """Copy accuracy of `params` on `tokens` with the given attention, averaged over hash seeds.
 
-    `n` must be a multiple of `batch` (sequences per forward call). Returns a Python float in [0, 1].
+    Parameters
+    ----------
+    params
+        model parameters from `init_model` or `train_model`.
+    tokens
+        int `[n, seq_len]` held-out sequences; `n` a multiple of `batch`.
+    attention
+        `"full"` or `"lsh"` (see `attention_kwargs`).
+    n_hashes
+        hash rounds (LSH only).
+    chunk_len
+        LSH chunk length.
+    n_buckets
+        LSH buckets per round, or None for Trax's rule.
+    n_seeds
+        hash seeds to average over (LSH only; full attention runs once).
+    batch
+        sequences per forward call.
+    seed
+        first hash seed.
+
+    Returns
+    -------
+    result
+        a Python float in [0, 1].
     """
     check_int("n_seeds", n_seeds, minimum=1)
     check_int("batch", batch, minimum=1)
@@ -251,7 +375,7 @@ def evaluate(params, tokens, *, attention="full", n_hashes=1, chunk_len=32, n_bu
 # %% ../nbs/13_duplication.ipynb #77f7edb6
 TRAIN_WITH = (("full", 1), ("lsh", 4), ("lsh", 2), ("lsh", 1))
 EVAL_WITH = (("full", 1), ("lsh", 8), ("lsh", 4), ("lsh", 2), ("lsh", 1))
-# Table 2 of Kitaev et al. 2020 as recalled (rows: trained with; columns: EVAL_WITH), accuracy in %.
+# Table 2 of Kitaev et al. 2020 (section 2; rows: trained with; columns: EVAL_WITH), accuracy in %.
 PAPER_TABLE_2 = {"Full": [100.0, 94.8, 92.5, 76.9, 52.5], "LSH-4": [0.8, 100.0, 99.9, 99.4, 91.9],
                  "LSH-2": [0.8, 100.0, 99.9, 98.1, 86.8], "LSH-1": [0.8, 99.9, 99.6, 94.8, 77.9]}
 
@@ -264,13 +388,19 @@ def attention_label(attention, n_hashes):
 def run_study(settings, progress=False, log=print):
     """Train one model per `TRAIN_WITH` entry and evaluate each with every `EVAL_WITH` entry.
 
-    Args:
-        settings: dict with `seq_len, vocab_size, d_model, n_heads, d_ff, chunk_len, n_buckets, batch, lr,
-            steps` (an int, or a dict from training label to int), `n_eval, n_seeds, seed`.
-        progress: tqdm bars while training.
-        log: called with one line per trained model (None: silent).
+    Parameters
+    ----------
+    settings
+        dict with `seq_len, vocab_size, d_model, n_heads, d_ff, chunk_len, n_buckets, batch, lr,
+        steps` (an int, or a dict from training label to int), `n_eval, n_seeds, seed`.
+    progress
+        tqdm bars while training.
+    log
+        called with one line per trained model (None: silent).
 
-    Returns:
+    Returns
+    -------
+    result
         dict: `settings`, and `models`: for each training label, `train_seconds`, `losses` (list) and
         `accuracy` (dict from evaluation label to accuracy in [0, 1]).
     """
@@ -307,7 +437,15 @@ def format_table(results, paper=PAPER_TABLE_2):
 
 
 def save_results(results, path):
-    "Write `results` (from `run_study`) to `path` as JSON, creating its folder."
+    """Write `results` (from `run_study`) to `path` as JSON, creating its folder.
+
+    Parameters
+    ----------
+    results
+        the dict `run_study` returns.
+    path
+        the JSON file to write.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(results, indent=1) + "\n")
