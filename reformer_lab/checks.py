@@ -24,7 +24,19 @@ def check_bool(name, value):
         raise TypeError(f"{name} must be True or False, got {_kind(value)}")
 
 def check_int(name, value, minimum=None, even=False):
-    "Raise unless `value` is an int (not a bool), at least `minimum`, and even if asked."
+    """Raise unless `value` is an int (not a bool), at least `minimum`, and even if asked.
+
+    Parameters
+    ----------
+    name
+        the argument's name, quoted in the message.
+    value
+        the value to check.
+    minimum
+        the smallest allowed value, or None.
+    even
+        require an even value.
+    """
     if isinstance(value, bool) or not isinstance(value, (int, onp.integer)):
         raise TypeError(f"{name} must be an int, got {_kind(value)}")
     if minimum is not None and value < minimum:
@@ -34,9 +46,18 @@ def check_int(name, value, minimum=None, even=False):
 
 # %% ../nbs/08_checks.ipynb #06567443
 def check_float_array(name, x, ndims, layout=None):
-    """Raise unless `x` is a floating-point array whose rank is in `ndims` (an int or a tuple of ints).
+    """Raise unless `x` is a floating-point array of an allowed rank.
 
-    `layout` (e.g. `"[seq_len, d_qk]"`) is quoted in the message so the user sees what shape was meant.
+    Parameters
+    ----------
+    name
+        the argument's name, quoted in the message.
+    x
+        the array to check.
+    ndims
+        the allowed rank: an int, or a tuple (or range) of ints.
+    layout
+        the expected shape as text (e.g. `"[seq_len, d_qk]"`), quoted in the message so the user sees what was meant.
     """
     ndims = (ndims,) if isinstance(ndims, int) else tuple(ndims)
     if not (hasattr(x, "shape") and hasattr(x, "dtype")):
@@ -50,7 +71,17 @@ def check_float_array(name, x, ndims, layout=None):
                          f"got shape {tuple(x.shape)}")
 
 def check_mask(mask, expected_shape, name="mask"):
-    "Raise unless `mask` is a boolean array of shape `expected_shape` (True marks real tokens)."
+    """Raise unless `mask` is a boolean array of shape `expected_shape` (True marks real tokens).
+
+    Parameters
+    ----------
+    mask
+        the array to check.
+    expected_shape
+        the shape it must have.
+    name
+        the argument's name, quoted in the message.
+    """
     if not (hasattr(mask, "shape") and hasattr(mask, "dtype")):
         raise TypeError(f"{name} must be a boolean array of shape {tuple(expected_shape)}, got {_kind(mask)}")
     if onp.dtype(mask.dtype) != onp.bool_:
@@ -67,7 +98,17 @@ def check_same(what, **sizes):
         raise ValueError(f"{' and '.join(sizes)} must have the same {what}: {listed}")
 
 def check_chunking(seq_len, chunk_len, name="chunk_len"):
-    "Raise ValueError unless `chunk_len` divides `seq_len`, naming the nearest lengths that would work."
+    """Raise ValueError unless `chunk_len` divides `seq_len`, naming the nearest lengths that would work.
+
+    Parameters
+    ----------
+    seq_len
+        the sequence length.
+    chunk_len
+        the chunk length.
+    name
+        the chunk argument's name, quoted in the message.
+    """
     if chunk_len is None:
         return
     check_int(name, chunk_len, minimum=1)
@@ -102,7 +143,17 @@ def bucket_factors(n_buckets, n_hashes):
     return [int(f) for f in factors]
 
 def resolve_n_buckets(n_buckets, seqlen, chunk_len):
-    "`n_buckets` if given; otherwise Trax's default for `seqlen` and `chunk_len`: `2 * seqlen // chunk_len`, factorised above 128."
+    """`n_buckets` if given; otherwise Trax's default: `2 * seqlen // chunk_len`, factorised above 128.
+
+    Parameters
+    ----------
+    n_buckets
+        an even int, a list of even factors, or None.
+    seqlen
+        the sequence length.
+    chunk_len
+        the chunk length.
+    """
     if n_buckets is not None:
         return n_buckets
     total = 2 * max(1, seqlen // chunk_len)

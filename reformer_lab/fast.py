@@ -57,23 +57,34 @@ def hash_vectors(
 ):
     """Trax-identical LSH bucket ids.
 
-    Args:
-      vecs: [B, H, L, d] vectors (Trax hashes q, before length normalisation).
-      rng: [B, H, 2] uint32 keys (Trax's `hash_subrng` for each (example, head)),
+    Parameters
+    ----------
+    vecs
+        [B, H, L, d] vectors (Trax hashes q, before length normalisation).
+    rng
+        [B, H, 2] uint32 keys (Trax's `hash_subrng` for each (example, head)),
         or a single key [2] broadcast to every (example, head).
-      n_buckets: even int, list of even ints (factorised), or None (then
+    n_buckets
+        even int, list of even ints (factorised), or None (then
         `chunk_len` is needed and Trax's length-based rule applies).
-      n_hashes: number of hash rounds.
-      mask: optional [B, L] bool (True = valid token); padding goes to an extra
+    n_hashes
+        number of hash rounds.
+    mask
+        optional [B, L] bool (True = valid token); padding goes to an extra
         bucket n_buckets.
-      return_local: also return the per-round bucket ids without offsets
+    return_local
+        also return the per-round bucket ids without offsets
         [B, H, n_hashes, L] and the per-round bucket count.
-      layout: 'bhld' (default) or 'blhd' (vecs given as [B, L, H, d]).
-      hash_block_rows: positions*B*H rotated per lax.map step (cache blocking).
+    layout
+        'bhld' (default) or 'blhd' (vecs given as [B, L, H, d]).
+    hash_block_rows
+        positions*B*H rotated per lax.map step (cache blocking).
 
-    Returns:
-      buckets [B, H, n_hashes * L] int32 with round offsets r * n_buckets_total,
-      exactly like LSHSelfAttention.hash_vectors (flattened per example/head).
+    Returns
+    -------
+    result
+        buckets [B, H, n_hashes * L] int32 with round offsets r * n_buckets_total,
+        exactly like LSHSelfAttention.hash_vectors (flattened per example/head).
     """
     if layout == "blhd":
         B, L, H, d = vecs.shape
@@ -140,10 +151,15 @@ def sort_by_buckets(local_buckets, length):
     (offsets keep rounds apart), but as an independent single-operand sort of
     L keys per round: the key itself encodes the position.
 
-    Args:
-      local_buckets: [..., R, L] int32 bucket ids without round offsets.
-    Returns:
-      st: [..., R, L] int32, sorted positions within each round (Trax's
+    Parameters
+    ----------
+    local_buckets
+        [..., R, L] int32 bucket ids without round offsets.
+
+    Returns
+    -------
+    result
+        st: [..., R, L] int32, sorted positions within each round (Trax's
         `sticker % seqlen`).
     """
     L = length
@@ -247,13 +263,23 @@ def chunked_attention(
 ):
     """Trax `attend` + `mask_self_attention` for sorted, all-round sequences.
 
-    Args:
-      sq: [N, T, d] sorted queries (T = n_hashes * L, rounds concatenated).
-      sk: [N, T, d] sorted keys, already length-normalised and / sqrt(d).
-      sv: [N, T, dv] sorted values.
-      q_info, kv_info: [N, T] int32 position info, already +1 (Trax's 1-based).
-    Returns:
-      out [N, T, dv], lse [N, T].
+    Parameters
+    ----------
+    sq
+        [N, T, d] sorted queries (T = n_hashes * L, rounds concatenated).
+    sk
+        [N, T, d] sorted keys, already length-normalised and / sqrt(d).
+    sv
+        [N, T, dv] sorted values.
+    q_info
+        [N, T] int32 position info, already +1 (Trax's 1-based).
+    kv_info
+        [N, T] int32 position info, already +1 (Trax's 1-based).
+
+    Returns
+    -------
+    result
+        out [N, T, dv], lse [N, T].
     """
     N, T, d = sq.shape
     c = chunk_len
@@ -308,11 +334,38 @@ def lsh_attention_core(
     attend_rng=None,
     return_rounds=False,
 ):
-    """Sort, chunked attention, unsort, combine.
+    """Sort, chunked attention, unsort, combine: LSH self-attention of given buckets (shared QK).
 
-    q, v [B, H, L, d]; buckets_local [B, H, R, L] (no offsets).
-    Returns o [B, H, L, dv]; with `return_rounds=True`, `(o, round_out [B, H, R, L, dv], round_lse [B, H, R, L])`:
-    each round's output and logsumexp, in position order (what the pictures notebook draws).
+    Parameters
+    ----------
+    q
+        queries `[B, H, L, d]` (also the keys, after length normalisation).
+    v
+        values `[B, H, L, dv]`.
+    buckets_local
+        int bucket ids `[B, H, R, L]` of each round, without round offsets.
+    mask
+        bool `[B, L]`, True for real tokens, or None (no padding).
+    chunk_len
+        chunk length, dividing `L`.
+    n_chunks_before
+        neighbour chunks before each chunk that its queries also see.
+    n_chunks_after
+        neighbour chunks after each chunk that its queries also see.
+    causal
+        mask keys later than the query.
+    attention_dropout
+        dropout rate on the attention weights (needs `attend_rng` when > 0).
+    attend_rng
+        PRNG key `[2]` for the dropout, or None.
+    return_rounds
+        also return each round's output and logsumexp.
+
+    Returns
+    -------
+    result
+        `o [B, H, L, dv]`; with `return_rounds=True`, `(o, round_out [B, H, R, L, dv], round_lse [B, H, R, L])`:
+        each round's output and logsumexp, in position order (what the pictures notebook draws).
     """
     B, H, L, d = q.shape
     dv = v.shape[-1]
@@ -457,15 +510,28 @@ def _attend_and_combine(rows_tab, src, inv, qinfo, kvinfo, mult, cfg):
 def lsh_attend_combine(rows_tab, src, inv, qinfo, kvinfo, mult, cfg):
     """Sorted chunked attention + unsort + multi-round combine, fused.
 
-    Args:
-      rows_tab: [rows, d + dv] unsorted projection rows [q | v].
-      src: [nc, N, c] rows in sorted chunk-major order; inv: [rows, R] inverse
+    Parameters
+    ----------
+    rows_tab
+        [rows, d + dv] unsorted projection rows [q | v].
+    src
+        [nc, N, c] rows in sorted chunk-major order
+    inv
+        [rows, R] inverse
         (chunk-major location of each row in each round).
-      qinfo, kvinfo: [nc, N, c] trax 1-based position info.
-      mult: attention-dropout multiplier [c, K] or None.
-      cfg: static (causal, masked, before, after, d, M); M divides the chunks of one round.
-    Returns:
-      out [rows, dv]: combined attention output per (example, position, head).
+    qinfo
+        [nc, N, c] trax 1-based position info.
+    kvinfo
+        [nc, N, c] trax 1-based position info.
+    mult
+        attention-dropout multiplier [c, K] or None.
+    cfg
+        static (causal, masked, before, after, d, M); M divides the chunks of one round.
+
+    Returns
+    -------
+    result
+        out [rows, dv]: combined attention output per (example, position, head).
     """
     return _attend_and_combine(rows_tab, src, inv, qinfo, kvinfo, mult, cfg)[0]
 
@@ -546,11 +612,37 @@ def lsh_attention_blocked(
     attend_rng=None,
     block_target=64,
 ):
-    """Sort, fused blocked chunk attention, unsort, combine.
+    """Sort, fused blocked chunk attention, unsort, combine (the fast layer's kernel, with its custom VJP).
 
-    qv: [B, L, H, dqk+dv] (projection output, no transpose needed).
-    local_buckets: [B, H, R, L] bucket ids (round offsets optional).
-    Returns o [B*L, H*dv] ready for the output projection.
+    Parameters
+    ----------
+    qv
+        projection output `[B, L, H, dqk + dv]`: queries and values side by side (no transpose needed).
+    local_buckets
+        int bucket ids `[B, H, R, L]` (round offsets optional).
+    mask
+        bool `[B, L]`, True for real tokens, or None.
+    dqk
+        depth of the queries inside `qv` (the values take the rest).
+    chunk_len
+        chunk length, dividing `L`.
+    n_chunks_before
+        neighbour chunks before each chunk that its queries also see.
+    n_chunks_after
+        neighbour chunks after each chunk that its queries also see.
+    causal
+        mask keys later than the query.
+    attention_dropout
+        dropout rate on the attention weights (needs `attend_rng` when > 0).
+    attend_rng
+        PRNG key `[2]` for the dropout, or None.
+    block_target
+        about how many chunks one block of the blocked loop holds (cache blocking).
+
+    Returns
+    -------
+    result
+        `o [B * L, H * dv]`, ready for the output projection.
     """
     B, L, H, F0 = qv.shape
     d, dv = dqk, F0 - dqk
@@ -630,19 +722,37 @@ def lsh_self_attention(x, weights, state, rng, mask=None, *, n_heads, chunk_len=
                        block_target=64, hash_block_rows=8192):
     """LSH self-attention for a batch, equal to `tl.LSHSelfAttention(...).pure_fn` in mode 'train'.
 
-    Args:
-        x: inputs `[batch, seq_len, d_model]`, float; `seq_len` a multiple of `chunk_len`.
-        weights: `(w_q [heads, d_model, d_qk], w_v [heads, d_model, d_v], w_o [heads, d_v, d_model])`.
-        state: `(buckets [batch * heads, n_hashes * len] int32, hash_keys [batch * heads, 2] uint32)`.
-        rng: PRNG key `[2]` for dropout (shared by all examples and heads, as in Trax).
-        mask: optional bool `[batch, seq_len]`, True for real tokens.
+    Parameters
+    ----------
+    x
+        inputs `[batch, seq_len, d_model]`, float; `seq_len` a multiple of `chunk_len`.
+    weights
+        `(w_q [heads, d_model, d_qk], w_v [heads, d_model, d_v], w_o [heads, d_v, d_model])`.
+    state
+        `(buckets [batch * heads, n_hashes * len] int32, hash_keys [batch * heads, 2] uint32)`.
+    rng
+        PRNG key `[2]` for dropout (shared by all examples and heads, as in Trax).
+    mask
+        optional bool `[batch, seq_len]`, True for real tokens.
         n_heads, chunk_len, n_chunks_before, n_chunks_after, n_hashes, n_buckets, causal,
-        attention_dropout, output_dropout, max_length_for_buckets: as in `tl.LSHSelfAttention`.
-        update_state: rehash and return the new state (True), or reuse the buckets in `state` (False).
-        impl: `"blocked"` (fast) or `"simple"` (readable batched version, autodiff backward).
-        block_target, hash_block_rows: work per `lax.map` step (tuning; results do not depend on them).
+    attention_dropout
+        as in `tl.LSHSelfAttention`.
+    output_dropout
+        as in `tl.LSHSelfAttention`.
+    max_length_for_buckets
+        as in `tl.LSHSelfAttention`.
+    update_state
+        rehash and return the new state (True), or reuse the buckets in `state` (False).
+    impl
+        `"blocked"` (fast) or `"simple"` (readable batched version, autodiff backward).
+    block_target
+        work per `lax.map` step (tuning; results do not depend on them).
+    hash_block_rows
+        work per `lax.map` step (tuning; results do not depend on them).
 
-    Returns:
+    Returns
+    -------
+    result
         `(output [batch, seq_len, d_model], new_state)`.
     """
     _check_fast_args(x, weights, mask, n_heads, chunk_len, n_hashes, n_buckets, causal, n_chunks_before,
@@ -697,6 +807,33 @@ def init_lsh_params(rng, batch, seq_len, d_model, n_heads, d_qk, d_v, n_hashes, 
 
     (Trax's own init uses a Glorot-style limit too, but draws differently: use the layer's `init` when you need
     Trax's exact weights.)
+
+    Parameters
+    ----------
+    rng
+        PRNG key `[2]` for the weights and the hash keys.
+    batch
+        number of examples (one hash key per example and head).
+    seq_len
+        sequence length.
+    d_model
+        model width.
+    n_heads
+        number of heads.
+    d_qk
+        depth of the shared queries/keys per head.
+    d_v
+        depth of the values per head.
+    n_hashes
+        hash rounds.
+    max_length_for_buckets
+        length the bucket state is sized for (None: `seq_len`).
+
+    Returns
+    -------
+    result
+        `((w_q [H, d_model, d_qk], w_v [H, d_model, d_v], w_o [H, d_v, d_model]), state)` with `state` from
+        `init_lsh_state`.
     """
     k_q, k_v, k_o, k_s = jax.random.split(rng, 4)
     lim = (6.0 / (d_model + d_qk * n_heads)) ** 0.5
@@ -707,8 +844,28 @@ def init_lsh_params(rng, batch, seq_len, d_model, n_heads, d_qk, d_v, n_hashes, 
 
 
 def init_lsh_state(rng, batch, seq_len, n_heads, n_hashes, max_length_for_buckets=None):
-    """A fresh state `(buckets [batch * n_heads, n_hashes * length] int32, hash_keys [batch * n_heads, 2])`:
-    no buckets yet, and one hash key per (example, head) split from `rng`."""
+    """A fresh LSH state: no buckets yet, and one hash key per (example, head) split from `rng`.
+
+    Parameters
+    ----------
+    rng
+        PRNG key `[2]`.
+    batch
+        number of examples.
+    seq_len
+        sequence length.
+    n_heads
+        number of heads.
+    n_hashes
+        hash rounds.
+    max_length_for_buckets
+        length the bucket state is sized for (None: `seq_len`).
+
+    Returns
+    -------
+    result
+        `(buckets [batch * n_heads, n_hashes * length] int32, hash_keys [batch * n_heads, 2])`.
+    """
     length = max_length_for_buckets or seq_len
     buckets = jnp.zeros((batch * n_heads, n_hashes * length), jnp.int32)
     return buckets, jax.random.split(rng, batch * n_heads)

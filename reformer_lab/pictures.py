@@ -24,16 +24,25 @@ from .fast import hash_vectors, lsh_attention_core, normalize_keys, sort_by_buck
 def clustered_queries(rng, length, depth, n_clusters, noise=0.5, random_frac=0.1):
     """Queries with structure: noisy copies of a few random centres, and some fully random tokens.
 
-    Args:
-        rng: JAX PRNG key.
-        length: number of tokens `seq_len` (int >= 2).
-        depth: query depth `d_qk` (int >= 1).
-        n_clusters: number of centres (int >= 1); each centre is a standard-normal vector `[depth]`.
-        noise: standard deviation of the noise added to every coordinate of a centre (the centre's own
-            coordinates have standard deviation 1), float >= 0.
-        random_frac: expected share of tokens drawn as plain standard-normal vectors, in [0, 1].
+    Parameters
+    ----------
+    rng
+        JAX PRNG key.
+    length
+        number of tokens `seq_len` (int >= 2).
+    depth
+        query depth `d_qk` (int >= 1).
+    n_clusters
+        number of centres (int >= 1); each centre is a standard-normal vector `[depth]`.
+    noise
+        standard deviation of the noise added to every coordinate of a centre (the centre's own
+        coordinates have standard deviation 1), float >= 0.
+    random_frac
+        expected share of tokens drawn as plain standard-normal vectors, in [0, 1].
 
-    Returns:
+    Returns
+    -------
+    result
         `(q, cluster)`: float32 queries `[length, depth]` and int32 cluster ids `[length]` (-1 for random tokens).
     """
     check_int("length", length, minimum=2)
@@ -70,16 +79,28 @@ class LSHSteps(NamedTuple):
 def lsh_steps(q, v, rng, n_buckets, n_hashes, chunk_len, n_chunks_before=1, n_chunks_after=0):
     """LSH self-attention (shared QK, not causal, no padding) on one sequence, keeping every intermediate.
 
-    Args:
-        q: queries `[seq_len, d_qk]`, float32 (also the keys, after length normalisation).
-        v: values `[seq_len, d_v]`, float32.
-        rng: JAX PRNG key `[2]` for the random rotations of the hash.
-        n_buckets: buckets per round (even int, list of even factors, or None for Trax's default from `chunk_len`).
-        n_hashes: number of hash rounds (int >= 1).
-        chunk_len: chunk length (int >= 2, dividing `seq_len`).
-        n_chunks_before, n_chunks_after: neighbour chunks each chunk attends to, as in `lsh_attention_core`.
+    Parameters
+    ----------
+    q
+        queries `[seq_len, d_qk]`, float32 (also the keys, after length normalisation).
+    v
+        values `[seq_len, d_v]`, float32.
+    rng
+        JAX PRNG key `[2]` for the random rotations of the hash.
+    n_buckets
+        buckets per round (even int, list of even factors, or None for Trax's default from `chunk_len`).
+    n_hashes
+        number of hash rounds (int >= 1).
+    chunk_len
+        chunk length (int >= 2, dividing `seq_len`).
+    n_chunks_before
+        neighbour chunks each chunk attends to, as in `lsh_attention_core`.
+    n_chunks_after
+        neighbour chunks each chunk attends to, as in `lsh_attention_core`.
 
-    Returns:
+    Returns
+    -------
+    result
         `LSHSteps` of arrays with shapes `[n_hashes, seq_len]` (buckets, sorted_pos, undo, round_lse),
         `[n_hashes, seq_len, d_v]` (round_out) and `[seq_len, d_v]` (out).
     """
@@ -148,14 +169,24 @@ def _chunk_labels(ax, n_chunks, chunk_len, first_chunk, n_chunks_total, n_chunks
 def plot_lsh_steps(steps, chunk_len, full_out=None, n_chunks_before=1, n_chunks_after=0, channel=0):
     """Draw hash -> sort -> chunk -> attend -> put back -> combine for each round of an `LSHSteps`.
 
-    Args:
-        steps: `LSHSteps` of one sequence (`lsh_steps`); small sequences only (one cell per token, ~32 at most).
-        chunk_len: the chunk length used for `steps`.
-        full_out: optional full-attention output `[seq_len, d_v]` drawn under the combined output.
-        n_chunks_before, n_chunks_after: the values used for `steps` (to label which chunks each chunk sees).
-        channel: which value channel of the outputs to print.
+    Parameters
+    ----------
+    steps
+        `LSHSteps` of one sequence (`lsh_steps`); small sequences only (one cell per token, ~32 at most).
+    chunk_len
+        the chunk length used for `steps`.
+    full_out
+        optional full-attention output `[seq_len, d_v]` drawn under the combined output.
+    n_chunks_before
+        the values used for `steps` (to label which chunks each chunk sees).
+    n_chunks_after
+        the values used for `steps` (to label which chunks each chunk sees).
+    channel
+        which value channel of the outputs to print.
 
-    Returns:
+    Returns
+    -------
+    result
         The matplotlib `Figure`.
     """
     buckets, st = onp.asarray(steps.buckets), onp.asarray(steps.sorted_pos)
@@ -214,10 +245,16 @@ def _shared_qk_scores(q):
 def full_attention(q, v):
     """Full shared-QK softmax attention, self excluded.
 
-    Args:
-        q: queries `[seq_len, d_qk]` (also the keys, length-normalised); v: values `[seq_len, d_v]`.
+    Parameters
+    ----------
+    q
+        queries `[seq_len, d_qk]` (also the keys, length-normalised)
+    v
+        values `[seq_len, d_v]`.
 
-    Returns:
+    Returns
+    -------
+    result
         `(out [seq_len, d_v], probs [seq_len, seq_len])`: the output and the softmax matrix (rows sum to 1).
     """
     check_float_array("q", q, 2, "[seq_len, d_qk]")
@@ -235,13 +272,21 @@ def _full_attention(q, v):
 def lsh_counts(sorted_pos, chunk_len, n_chunks_before=1, n_chunks_after=0):
     """How many times each key is in each query's chunk window, per hash round.
 
-    Args:
-        sorted_pos: int `[n_hashes, seq_len]`, each round's positions in sorted order (`LSHSteps.sorted_pos`,
-            or `sort_by_buckets` of the bucket ids).
-        chunk_len: chunk length (int >= 2, dividing `seq_len`).
-        n_chunks_before, n_chunks_after: neighbour chunks each chunk attends to, as in `chunked_attention`.
+    Parameters
+    ----------
+    sorted_pos
+        int `[n_hashes, seq_len]`, each round's positions in sorted order (`LSHSteps.sorted_pos`,
+        or `sort_by_buckets` of the bucket ids).
+    chunk_len
+        chunk length (int >= 2, dividing `seq_len`).
+    n_chunks_before
+        neighbour chunks each chunk attends to, as in `chunked_attention`.
+    n_chunks_after
+        neighbour chunks each chunk attends to, as in `chunked_attention`.
 
-    Returns:
+    Returns
+    -------
+    result
         NumPy int32 `[n_hashes, seq_len, seq_len]`: entry (r, i, j) is how many times key j is in query i's
         window in round r (0, 1, or more where a window holds a key twice); the diagonal is 0.
         Dense, so for short sequences only: 8 rounds of 1024 tokens take 32 MB.
@@ -266,9 +311,23 @@ def lsh_counts(sorted_pos, chunk_len, n_chunks_before=1, n_chunks_after=0):
 
 
 def lsh_pattern(sorted_pos, chunk_len, n_chunks_before=1, n_chunks_after=0):
-    """Which (query, key) pairs LSH attention scores in each round: bool `[n_hashes, seq_len, seq_len]`.
+    """Which (query, key) pairs LSH attention scores in each round (`lsh_counts(...) > 0`); dense, for short sequences.
 
-    `lsh_counts(...) > 0`; same arguments. Dense, for short sequences (a teaching tool).
+    Parameters
+    ----------
+    sorted_pos
+        int `[n_hashes, seq_len]`, each round's positions in sorted order (`LSHSteps.sorted_pos`).
+    chunk_len
+        chunk length (int >= 2, dividing `seq_len`).
+    n_chunks_before
+        neighbour chunks before each chunk that its queries also see.
+    n_chunks_after
+        neighbour chunks after each chunk that its queries also see.
+
+    Returns
+    -------
+    result
+        bool `[n_hashes, seq_len, seq_len]`.
     """
     return lsh_counts(sorted_pos, chunk_len, n_chunks_before, n_chunks_after) > 0
 
@@ -277,11 +336,18 @@ def dense_lsh_attention(q, v, counts):
     """LSH attention computed densely: full shared-QK scores, each round's softmax over the keys it saw, rounds
     mixed by their logsumexp. Equals `lsh_attention_core` for the same buckets (shared QK, not causal, no padding).
 
-    Args:
-        q: queries `[seq_len, d_qk]`; v: values `[seq_len, d_v]`.
-        counts: int `[n_hashes, seq_len, seq_len]` from `lsh_counts` (how often each key is in each window).
+    Parameters
+    ----------
+    q
+        queries `[seq_len, d_qk]`
+    v
+        values `[seq_len, d_v]`.
+    counts
+        int `[n_hashes, seq_len, seq_len]` from `lsh_counts` (how often each key is in each window).
 
-    Returns:
+    Returns
+    -------
+    result
         `(out [seq_len, d_v], weights [seq_len, seq_len])`: the output and the effective attention matrix
         (rows sum to 1; zero outside the pairs LSH attention scores). Dense: for short sequences.
     """
@@ -307,11 +373,16 @@ def _dense_lsh_attention(q, v, counts):
 def recovered_mass(probs, pattern):
     """The share of full attention's softmax mass on the pairs a pattern covers, averaged over queries.
 
-    Args:
-        probs: full attention's softmax matrix `[seq_len, seq_len]` (rows sum to 1), e.g. from `full_attention`.
-        pattern: bool `[seq_len, seq_len]` (or `[n_hashes, seq_len, seq_len]`, then the union over rounds).
+    Parameters
+    ----------
+    probs
+        full attention's softmax matrix `[seq_len, seq_len]` (rows sum to 1), e.g. from `full_attention`.
+    pattern
+        bool `[seq_len, seq_len]` (or `[n_hashes, seq_len, seq_len]`, then the union over rounds).
 
-    Returns:
+    Returns
+    -------
+    result
         A float in [0, 1]: 1 when LSH attention sees every key that full attention weighs.
     """
     pattern = onp.asarray(pattern)
@@ -337,14 +408,22 @@ def _round_pattern_image(counts_r, buckets_r):
 def plot_attention_patterns(q, v, steps, chunk_len, n_chunks_before=1, n_chunks_after=0, groups=None):
     """Full softmax matrix, LSH union pattern, LSH effective matrix (top row) and each round's pattern (below).
 
-    Args:
-        q: queries `[seq_len, d_qk]`; v: values `[seq_len, d_v]` (small `seq_len`: one cell per pair).
-        steps: `LSHSteps` of `q` and `v` from `lsh_steps`, with these `chunk_len` and neighbour settings.
-        groups: optional int group of each token `[seq_len]` (e.g. the cluster ids of `clustered_queries`):
-            the tokens are then *drawn* grouped (negative ids last), with thin lines between groups. Only the
-            rows and columns of the pictures move; the computation is on the original order.
+    Parameters
+    ----------
+    q
+        queries `[seq_len, d_qk]`
+    v
+        values `[seq_len, d_v]` (small `seq_len`: one cell per pair).
+    steps
+        `LSHSteps` of `q` and `v` from `lsh_steps`, with these `chunk_len` and neighbour settings.
+    groups
+        optional int group of each token `[seq_len]` (e.g. the cluster ids of `clustered_queries`):
+        the tokens are then *drawn* grouped (negative ids last), with thin lines between groups. Only the
+        rows and columns of the pictures move; the computation is on the original order.
 
-    Returns:
+    Returns
+    -------
+    result
         The matplotlib `Figure`.
     """
     counts = lsh_counts(steps.sorted_pos, chunk_len, n_chunks_before, n_chunks_after)

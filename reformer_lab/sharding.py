@@ -17,7 +17,17 @@ from .fast import lsh_self_attention
 
 # %% ../nbs/10_sharding.ipynb #a4356ff7
 def make_mesh(n_batch, n_heads, devices=None):
-    "A `Mesh` of `n_batch * n_heads` devices with axes `('batch', 'heads')`."
+    """A `Mesh` of `n_batch * n_heads` devices with axes `('batch', 'heads')`.
+
+    Parameters
+    ----------
+    n_batch
+        devices along the batch axis.
+    n_heads
+        devices along the heads axis.
+    devices
+        the devices to use (None: the first `n_batch * n_heads` of `jax.devices()`).
+    """
     devices = jax.devices() if devices is None else devices
     if n_batch * n_heads > len(devices):
         raise ValueError(f"a {n_batch} x {n_heads} mesh needs {n_batch * n_heads} devices, JAX sees {len(devices)}: "
@@ -33,12 +43,29 @@ def _state_by_example_and_head(state, batch, heads):
 def sharded_lsh_self_attention(mesh, x, weights, state, rng, mask=None, *, n_heads, **config):
     """`lsh_self_attention` with examples split over the mesh's `batch` axis and heads over its `heads` axis.
 
-    Args:
-        mesh: a `Mesh` with axes `('batch', 'heads')` (see `make_mesh`); the batch size and `n_heads` must be
-            divisible by the axis sizes.
-        x, weights, state, rng, mask, n_heads, **config: as for `lsh_self_attention`.
+    Parameters
+    ----------
+    mesh
+        a `Mesh` with axes `('batch', 'heads')` (see `make_mesh`); the batch size and `n_heads` must be
+        divisible by the axis sizes.
+    x
+        as for `lsh_self_attention`.
+    weights
+        as for `lsh_self_attention`.
+    state
+        as for `lsh_self_attention`.
+    rng
+        as for `lsh_self_attention`.
+    mask
+        as for `lsh_self_attention`.
+    n_heads
+        as for `lsh_self_attention`.
+    **config
+        as for `lsh_self_attention`.
 
-    Returns:
+    Returns
+    -------
+    result
         `(output [batch, seq_len, d_model], new_state)`, equal to the single-device result.
     """
     n_batch, n_head_shards = mesh.shape["batch"], mesh.shape["heads"]
@@ -65,7 +92,21 @@ def sharded_lsh_self_attention(mesh, x, weights, state, rng, mask=None, *, n_hea
 
 # %% ../nbs/10_sharding.ipynb #a2c2bffa
 def place_on_mesh(mesh, x, weights, state, mask=None):
-    "Put inputs where `sharded_lsh_self_attention` wants them (`NamedSharding`: batch, heads, both)."
+    """Put inputs where `sharded_lsh_self_attention` wants them (`NamedSharding`: batch, heads, both).
+
+    Parameters
+    ----------
+    mesh
+        from `make_mesh`.
+    x
+        input `[batch, seq_len, d_model]` (split over the batch axis).
+    weights
+        the layer's weights (split over the heads axis).
+    state
+        the layer's state (split over batch and heads).
+    mask
+        optional bool `[batch, seq_len]` (split over the batch axis).
+    """
     put = lambda a, spec: jax.device_put(a, NamedSharding(mesh, spec))
     x = put(x, P("batch"))
     weights = tuple(put(w, P("heads")) for w in weights)
