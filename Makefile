@@ -88,12 +88,12 @@ readme: install
 docs: install
 	$(BIN)/python tools/build_docs.py
 
-# The Reformer paper's duplication task (nbs/13_duplication.ipynb): trains four small models (7-15 min on
+# The Reformer paper's duplication task (nbs/08_duplication.ipynb): trains four small models (7-15 min on
 # 2 CPU cores), stores the results as the notebook's outputs and in nbs/duplication_results/.
 # `make test` skips its training cells (they carry the `slow` flag).
 study: install
-	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=-1 nbs/13_duplication.ipynb
-	$(BIN)/nbdev_clean --fname nbs/13_duplication.ipynb
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=-1 nbs/08_duplication.ipynb
+	$(BIN)/nbdev_clean --fname nbs/08_duplication.ipynb
 
 clean:
 	rm -rf _proc _docs .pytest_cache
