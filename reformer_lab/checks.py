@@ -162,7 +162,7 @@ def resolve_n_buckets(n_buckets, seqlen, chunk_len):
     first = 2 ** math.ceil(math.log2(math.sqrt(total)))
     return [first, 2 * (total // (2 * first))]
 
-# %% ../nbs/08_checks.ipynb #34d30eb4
+# %% ../nbs/11_checks.ipynb #34d30eb4
 def _power_of_ten(tol):
     "`1e-05` as `10⁻⁵` (a bound, written so that it cannot be mistaken for a measured rounding error)."
     exponent = round(math.log10(tol))
