@@ -4,42 +4,77 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+LOCK := requirements-lock.txt
+# pytest-xdist workers; `--dist loadfile` sends each notebook (its cells share one kernel) to one worker.
+WORKERS ?= 2
+NBVAL := $(BIN)/pytest --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg
 export VENV
 
-.PHONY: help install demo test accelerator-check test-sync test-nbs test-nbval test-py export clean-nbs readme docs study clean
+.PHONY: help install lock demo test test-portable accelerator-check test-sync test-all test-nbval test-py \
+        test-nbdev lint-workflows check-lock export clean-nbs readme docs study clean
 
 help:
-	@echo "make demo   - set up .venv and run 'reformer-lab demo'"
-	@echo "make test   - set up .venv and run every check CI runs"
-	@echo "make study  - the duplication task of the Reformer paper, scaled to a CPU (7-15 min; slow, not in make test)"
-	@echo "make docs   - the site with Quarto, or (without it) nbdev's processing plus an offline preview in _preview/"
+	@echo "make demo          - set up .venv and run 'reformer-lab demo'"
+	@echo "make test          - set up .venv and run every check CI runs (about 10 min on 2 cores)"
+	@echo "make test-portable - the stored outputs again, under two other CPU code paths, one thread each (CI runs it)"
+	@echo "make lock          - refresh $(LOCK) (keeps pins; 'make lock UPGRADE=1' moves every package to its newest release)"
+	@echo "make study         - the duplication task of the Reformer paper, scaled to a CPU (7-15 min; slow, not in make test)"
+	@echo "make docs          - the site with Quarto, or (without it) nbdev's processing plus an offline preview in _preview/"
 	@echo "make export / clean-nbs / readme"
 
-$(STAMP): settings.ini setup.py
+# The environment is the lock: every package at the version `make test` was run with (see README, "Upgrading").
+$(STAMP): settings.ini setup.py $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c $(LOCK) -e '.[dev]'
 	@touch $(STAMP)
 
 install: $(STAMP)
 
+# Re-solve settings.ini's requirements (and the dev extra) for CPython 3.11 on Linux x86-64 with uv.
+# Without UPGRADE, uv keeps every version already in the lock and only adds or drops what changed.
+lock: install
+	$(BIN)/uv pip compile setup.py --extra dev --python-version 3.11.7 --python-platform x86_64-manylinux_2_28 \
+	  --annotation-style line --custom-compile-command 'make lock' $(if $(UPGRADE),--upgrade) -o $(LOCK)
+
 demo: install
 	$(BIN)/reformer-lab demo
 
-test: install test-sync test-nbs test-nbval docs test-py
+test: install check-lock test-sync lint-workflows test-all docs
 	@echo "make test: all checks passed"
+
+# Installed versions == the lock, so a green run says which environment it was green in.
+check-lock: install
+	$(BIN)/python tools/check_lock.py $(LOCK)
 
 test-sync: install
 	tools/check_in_sync.sh
 
-test-nbs: install
-	$(BIN)/nbdev_test --n_workers 2 --timing
+lint-workflows: install
+	$(BIN)/zizmor --offline .github/workflows/
+
+# Every notebook executed once (nbval runs each cell under nbdev_test's skip rules and compares its stored
+# outputs) together with the plain tests, in one pytest run spread over $(WORKERS) workers.
+test-all: install
+	$(NBVAL) -n $(WORKERS) --dist loadfile --durations 15 nbs/ tests/
 
 test-nbval: install
-	$(BIN)/pytest --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg nbs/
+	$(NBVAL) -n $(WORKERS) --dist loadfile nbs/
 
 test-py: install
-	$(BIN)/pytest -n 2 tests/
+	$(BIN)/pytest -n $(WORKERS) tests/
+
+# nbdev's own runner: executes the notebooks without comparing outputs, so `test-all` already covers it.
+test-nbdev: install
+	$(BIN)/nbdev_test --n_workers $(WORKERS)
+
+# The stored outputs must not depend on the CPU: XLA picks its kernels by the CPU's vector instructions.
+# Two passes at once, each on one core (so each also runs with one thread): SSE4.2 and AVX code paths.
+test-portable: install
+	$(BIN)/python tools/portable.py
+
+accelerator-check: install
+	$(BIN)/python tools/accelerator_check.py
 
 export: install
 	$(BIN)/nbdev_export
@@ -53,15 +88,12 @@ readme: install
 docs: install
 	$(BIN)/python tools/build_docs.py
 
-# The Reformer paper's duplication task (nbs/13_duplication.ipynb): trains four small models (7-15 min on
+# The Reformer paper's duplication task (nbs/08_duplication.ipynb): trains four small models (7-15 min on
 # 2 CPU cores), stores the results as the notebook's outputs and in nbs/duplication_results/.
 # `make test` skips its training cells (they carry the `slow` flag).
 study: install
-	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=-1 nbs/13_duplication.ipynb
-	$(BIN)/nbdev_clean --fname nbs/13_duplication.ipynb
-
-accelerator-check: install
-	$(BIN)/python tools/accelerator_check.py
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=-1 nbs/08_duplication.ipynb
+	$(BIN)/nbdev_clean --fname nbs/08_duplication.ipynb
 
 clean:
 	rm -rf _proc _docs .pytest_cache

@@ -6,6 +6,11 @@ their outputs on purpose (they are the docs and the regression fixtures), so her
 mark such cells as run. We also skip exactly the cells that `nbdev_test` skips:
 `#| eval: false` cells, cells carrying one of the `tst_flags` from settings.ini, and
 whole notebooks whose front matter says `skip_exec: true`.
+
+Each notebook's cells share one kernel and run in order, so under pytest-xdist `make test` uses
+`--dist loadfile`: a notebook (a file) goes to one worker. (`--dist loadgroup` with `xdist_group`
+marks would spread plain tests more finely, but pytest-xdist 3.8 under pytest 9 does not keep a
+group on one worker: checked with a two-test group, which it split.)
 """
 import configparser
 import re

@@ -20,11 +20,16 @@ from trax.layers.research.efficient_attention import length_normalized, look_adj
 def our_softmax(x, passthrough=False):
     """Softmax over the last axis that also returns its logsumexp.
 
-    Args:
-        x: float array of any shape `[..., n]`.
-        passthrough: if True, skip the softmax and return `(x, zeros)` -- handy for tracing values by eye.
+    Parameters
+    ----------
+    x
+        float array of any shape `[..., n]`.
+    passthrough
+        if True, skip the softmax and return `(x, zeros)` -- handy for tracing values by eye.
 
-    Returns:
+    Returns
+    -------
+    result
         `(probs, logsumexp)`: `probs` has the shape of `x`; `logsumexp` has shape `[..., 1]`.
     """
     check_float_array("x", x, range(1, 9))
@@ -38,15 +43,24 @@ def our_softmax(x, passthrough=False):
 def mask_self_attention(dots, q_info, kv_info, causal=True, exclude_self=True, masked=False):
     """Push masked attention scores towards -infinity.
 
-    Args:
-        dots: attention scores, float array `[..., q_len, kv_len]`.
-        q_info: query positions (counted from 1), int array broadcastable to `dots`, e.g. `[..., q_len, 1]`.
-        kv_info: key positions (counted from 1; negative for padding), broadcastable to `dots`, e.g. `[..., 1, kv_len]`.
-        causal: mask keys later than the query.
-        exclude_self: mask a query's own position (with a smaller penalty, so it remains a fallback).
-        masked: mask keys whose `kv_info` is negative (padding).
+    Parameters
+    ----------
+    dots
+        attention scores, float array `[..., q_len, kv_len]`.
+    q_info
+        query positions (counted from 1), int array broadcastable to `dots`, e.g. `[..., q_len, 1]`.
+    kv_info
+        key positions (counted from 1; negative for padding), broadcastable to `dots`, e.g. `[..., 1, kv_len]`.
+    causal
+        mask keys later than the query.
+    exclude_self
+        mask a query's own position (with a smaller penalty, so it remains a fallback).
+    masked
+        mask keys whose `kv_info` is negative (padding).
 
-    Returns:
+    Returns
+    -------
+    result
         The scores with the penalties subtracted, same shape and dtype as `dots`.
     """
     for flag, value in (("causal", causal), ("exclude_self", exclude_self), ("masked", masked)):
@@ -65,11 +79,16 @@ def mask_self_attention(dots, q_info, kv_info, causal=True, exclude_self=True, m
 def mark_padding(positions, mask):
     """Encode padding into key positions: real tokens keep their position `p >= 0`, padding becomes `-(p + 1)`.
 
-    Args:
-        positions: int array of 0-based positions, e.g. `[seq_len]`.
-        mask: bool array of the same shape, True for real tokens.
+    Parameters
+    ----------
+    positions
+        int array of 0-based positions, e.g. `[seq_len]`.
+    mask
+        bool array of the same shape, True for real tokens.
 
-    Returns:
+    Returns
+    -------
+    result
         int array like `positions`; negative exactly where `mask` is False (position 0 included).
     """
     return np.where(mask, positions, -positions - 1)
@@ -106,19 +125,33 @@ def our_simple_attend(q, k=None, v=None, mask_fn=None, q_info=None, kv_info=None
                       dropout=0.0, rng=None, verbose=False, passthrough=False):
     """Dot-product attention with optional masking, without chunking.
 
-    Args:
-        q: queries, float array `[q_len, d_qk]` (or `[n_chunks, q_len, d_qk]`).
-        k: keys, `[kv_len, d_qk]`; None to use length-normalised `q` as keys (shared QK).
-        v: values, `[kv_len, d_v]`.
-        mask_fn: called as `mask_fn(dots, q_info[..., :, None], kv_info[..., None, :])`, e.g. a
-            `functools.partial` of `mask_self_attention`.
-        q_info, kv_info: positions for `mask_fn`, counted from 1 (default: `1..q_len`, `1..kv_len`).
-        dropout: attention-weight dropout rate; needs `rng` when > 0.
-        rng: JAX PRNG key for dropout.
-        verbose: print the shapes of the intermediate results.
-        passthrough: skip the softmax (see `our_softmax`).
+    Parameters
+    ----------
+    q
+        queries, float array `[q_len, d_qk]` (or `[n_chunks, q_len, d_qk]`).
+    k
+        keys, `[kv_len, d_qk]`; None to use length-normalised `q` as keys (shared QK).
+    v
+        values, `[kv_len, d_v]`.
+    mask_fn
+        called as `mask_fn(dots, q_info[..., :, None], kv_info[..., None, :])`, e.g. a
+        `functools.partial` of `mask_self_attention`.
+    q_info
+        positions for `mask_fn`, counted from 1 (default: `1..q_len`, `1..kv_len`).
+    kv_info
+        positions for `mask_fn`, counted from 1 (default: `1..q_len`, `1..kv_len`).
+    dropout
+        attention-weight dropout rate; needs `rng` when > 0.
+    rng
+        JAX PRNG key for dropout.
+    verbose
+        print the shapes of the intermediate results.
+    passthrough
+        skip the softmax (see `our_softmax`).
 
-    Returns:
+    Returns
+    -------
+    result
         `(out, dots_logsumexp)`: `out` has shape `[q_len, d_v]` and `dots_logsumexp` `[q_len]`
         (leading chunk axes are flattened into the first axis).
     """
@@ -162,19 +195,40 @@ def attend(q, k=None, v=None, q_chunk_len=None, kv_chunk_len=None, n_chunks_befo
            mask_fn=None, q_info=None, kv_info=None, dropout=0.0, rng=None, verbose=False):
     """Dot-product attention with optional chunking and masking (Trax's `attend`).
 
-    Args:
-        q: queries, float array `[q_len, d_qk]`.
-        k: keys `[kv_len, d_qk]`, or None for shared-QK attention (keys are the length-normalised queries).
-        v: values `[kv_len, d_v]`.
-        q_chunk_len, kv_chunk_len: chunk lengths (None: no chunking). Shared QK uses `q_chunk_len` for both.
-        n_chunks_before, n_chunks_after: how many neighbouring chunks of keys each query chunk also sees.
-        mask_fn: see `our_simple_attend`.
-        q_info, kv_info: int positions counted from 0 (`[q_len]`, `[kv_len]`; default `arange`);
-            padding is marked in `kv_info` with `mark_padding` (as `-(position + 1)`).
-        dropout, rng: attention dropout rate and its PRNG key.
-        verbose: print the shapes of the intermediate results (see `our_simple_attend`).
+    Parameters
+    ----------
+    q
+        queries, float array `[q_len, d_qk]`.
+    k
+        keys `[kv_len, d_qk]`, or None for shared-QK attention (keys are the length-normalised queries).
+    v
+        values `[kv_len, d_v]`.
+    q_chunk_len
+        chunk lengths (None: no chunking). Shared QK uses `q_chunk_len` for both.
+    kv_chunk_len
+        chunk lengths (None: no chunking). Shared QK uses `q_chunk_len` for both.
+    n_chunks_before
+        how many neighbouring chunks of keys each query chunk also sees.
+    n_chunks_after
+        how many neighbouring chunks of keys each query chunk also sees.
+    mask_fn
+        see `our_simple_attend`.
+    q_info
+        int positions counted from 0 (`[q_len]`, `[kv_len]`; default `arange`);
+        padding is marked in `kv_info` with `mark_padding` (as `-(position + 1)`).
+    kv_info
+        int positions counted from 0 (`[q_len]`, `[kv_len]`; default `arange`);
+        padding is marked in `kv_info` with `mark_padding` (as `-(position + 1)`).
+    dropout
+        attention dropout rate and its PRNG key.
+    rng
+        attention dropout rate and its PRNG key.
+    verbose
+        print the shapes of the intermediate results (see `our_simple_attend`).
 
-    Returns:
+    Returns
+    -------
+    result
         `(out, dots_logsumexp)` with shapes `[q_len, d_v]` and `[q_len]`.
     """
     if v is None:

@@ -19,6 +19,17 @@ def demo_input(length: int = 64, d_model: int = 32, seed: int = 0, noise: float 
     """Embed `DEMO_TEXT` (repeated to `length` words) as `[1, length, d_model]` float32, plus the words.
 
     Each distinct word gets a fixed random vector; every position adds a little noise of its own.
+
+    Parameters
+    ----------
+    length
+        number of words.
+    d_model
+        embedding width.
+    seed
+        seed of the word vectors and the noise.
+    noise
+        standard deviation of the per-position noise.
     """
     words = (DEMO_TEXT.split() * (length // len(DEMO_TEXT.split()) + 1))[:length]
     vocab = sorted(set(words))
@@ -50,7 +61,19 @@ def _lsh_pair(x, full, rounds, n_buckets, chunk_len, seed):
     return layers
 
 def demo_figure(words, buckets, rows, path):
-    "Save the demo's figure: the buckets of each round along the sequence, and error against rounds."
+    """Save the demo's figure: the buckets of each round along the sequence, and error against rounds.
+
+    Parameters
+    ----------
+    words
+        the input's words.
+    buckets
+        int `[rounds, length]` bucket of each word in each round (the demo's illustrative hash).
+    rows
+        the demo's table rows (`run_demo`).
+    path
+        where to save the PNG.
+    """
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -59,7 +82,8 @@ def demo_figure(words, buckets, rows, path):
     top.imshow(buckets[:, :shown], cmap="tab20", aspect="auto")
     top.set_xticks(range(shown), words[:shown], rotation=70, fontsize=7)
     top.set_yticks(range(buckets.shape[0]), [f"round {r + 1}" for r in range(buckets.shape[0])])
-    top.set_title("LSH buckets of the first head's queries (same colour = same bucket)")
+    top.set_title("The first head's queries hashed with one illustrative draw of rotations\n"
+                  "(not the layers' own draw; same colour = same bucket)", fontsize=10)
     lsh = [r for r in rows if r["name"] == "fast"]
     bottom.plot([r["n_hashes"] for r in lsh], [r["rel_error"] for r in lsh], marker="o")
     bottom.set_xscale("log", base=2); bottom.set_xlabel("hash rounds"); bottom.set_ylabel("relative error vs full")
@@ -74,6 +98,27 @@ def run_demo(length=64, n_hashes=(1, 2, 4, 8), n_buckets=8, chunk_len=8, seed=0,
 
     Prints the buckets and a table (relative error against full attention, time of each), writes a PNG
     figure to `figure` (None: no figure), and returns the table's rows.
+
+    Parameters
+    ----------
+    length
+        number of words.
+    n_hashes
+        the hash-round counts to compare.
+    n_buckets
+        buckets per round (even).
+    chunk_len
+        chunk length, dividing `length`.
+    seed
+        seed for the input, the weights and the hash.
+    d_model
+        model width.
+    d_head
+        depth per head.
+    figure
+        path of the PNG (None: no figure).
+    out
+        the function that prints each line.
     """
     import jax
     from reformer_lab.checks import check_chunking
@@ -93,7 +138,8 @@ def run_demo(length=64, n_hashes=(1, 2, 4, 8), n_buckets=8, chunk_len=8, seed=0,
     buckets = onp.asarray(our_hash_vectors(q, jax.random.PRNGKey(seed + 1), n_buckets, rounds_shown))
     buckets = (buckets.reshape(rounds_shown, length) % n_buckets)
     out(f"Input: {length} words embedded in {d_model} dimensions: \"{' '.join(words[:12])} ...\"")
-    out(f"1. Hash: the first head's queries, {n_buckets} buckets, first round (a repeated word usually lands in the same bucket; the noise added per position can move it):")
+    out(f"1. Hash: the first head's queries, {n_buckets} buckets, first round, with an illustrative draw of rotations "
+        f"(not the layers' own; a repeated word usually lands in the same bucket; the noise added per position can move it):")
     out("   " + "  ".join(f"{w}:{b}" for w, b in zip(words[:12], buckets[0, :12])))
     out(f"2. Attend: full attention against LSH attention with the same weights "
         f"(chunks of {chunk_len}, one chunk back), the lab's code and the fast path:")
@@ -146,7 +192,7 @@ def main(argv=None):
     bench.add_argument("--repeats", type=int, default=3, help="timed calls per measurement (default 3)")
     bench.add_argument("--out", default=None, help="save the results as JSON here")
     bench.add_argument("--plot", default="reformer_lab_bench.png", help="save the plot here (default reformer_lab_bench.png)")
-    bench.add_argument("--stages", action="store_true", help="also time the fast path's stages (16k, 4 rounds)")
+    bench.add_argument("--stages", action="store_true", help="also time the fast path's stages at 16k with 4 rounds, in the same round-robin as the layers (when the table has that size)")
     bench.add_argument("--stages-out", default=None, help="save the stage timings as JSON here")
     bench.add_argument("--scaling", action="store_true",
                        help="also time fast and trax at 16k and 64k (4 rounds) in one round-robin: the growth exponent")
@@ -181,15 +227,20 @@ def _run_bench_command(args):
         bench.plot_decode(rows, args.decode_plot)
         print(f"plot saved to {args.decode_plot}")
         return
+    stages_at = (16384, 4) if args.stages and 16384 in args.lengths and 4 in args.n_hashes else None
     rows = bench.run_bench(lengths=tuple(args.lengths), n_hashes=tuple(args.n_hashes), include=args.include,
-                           repeats=args.repeats)
+                           repeats=args.repeats, stages_at=stages_at)
     print(bench.format_table(rows))
     if args.out:
         bench.save_results(rows, args.out)
         print(f"results saved to {args.out}")
     bench.plot_bench(rows, args.plot, n_hashes=4 if 4 in args.n_hashes else args.n_hashes[0])
     print(f"plot saved to {args.plot}")
-    if args.stages:
+    if args.stages and stages_at is not None:  # timed in the table's round-robin
+        print(bench.format_stages(rows))
+        if args.stages_out:
+            bench.save_results([r for r in rows if (r["length"], r["n_hashes"]) == stages_at], args.stages_out)
+    elif args.stages:  # 16k with 4 rounds is not in the table: time the stages on their own
         stages = bench.stage_times()
         for name, seconds in stages.items():
             print(f"{name:<42}{1e3 * seconds:>9.1f} ms")

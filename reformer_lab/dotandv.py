@@ -22,12 +22,20 @@ def unsort(sorted_rows, undo_sort):
 def combine_hash_rounds(o, logits, n_hashes, seqlen):
     """Merge per-round attention outputs into one softmax over all rounds.
 
-    Args:
-        o: per-round outputs `[n_hashes * seqlen, d_v]`, in (round, position) order.
-        logits: per-round logsumexps `[n_hashes * seqlen]`, same order.
-        n_hashes, seqlen: number of rounds and sequence length.
+    Parameters
+    ----------
+    o
+        per-round outputs `[n_hashes * seqlen, d_v]`, in (round, position) order.
+    logits
+        per-round logsumexps `[n_hashes * seqlen]`, same order.
+    n_hashes
+        number of rounds and sequence length.
+    seqlen
+        number of rounds and sequence length.
 
-    Returns:
+    Returns
+    -------
+    result
         `[seqlen, d_v]`: `sum_h o_h * exp(l_h - logsumexp_h(l_h))`. With one round, `o` unchanged.
     """
     if n_hashes == 1:
@@ -41,15 +49,28 @@ def combine_hash_rounds(o, logits, n_hashes, seqlen):
 def dotandv(sq, sv, undo_sort, kv_chunk_len, n_hashes, seqlen, passthrough, verbose=False):
     """Chunked attention of sorted queries on themselves, unsorted and combined over rounds (the lab's `dotandv`).
 
-    Args:
-        sq: sorted queries `[n_hashes * seqlen, d_qk]`; sv: sorted values `[n_hashes * seqlen, d_v]`.
-        undo_sort: inverse sort permutation `[n_hashes * seqlen]` (from `sort_buckets`).
-        kv_chunk_len: chunk length; must divide `n_hashes * seqlen`.
-        n_hashes, seqlen: number of rounds and sequence length.
-        passthrough: skip the softmax, to follow values by eye (see `our_softmax`).
-        verbose: print every intermediate array, as the lab does.
+    Parameters
+    ----------
+    sq
+        sorted queries `[n_hashes * seqlen, d_qk]`
+    sv
+        sorted values `[n_hashes * seqlen, d_v]`.
+    undo_sort
+        inverse sort permutation `[n_hashes * seqlen]` (from `sort_buckets`).
+    kv_chunk_len
+        chunk length; must divide `n_hashes * seqlen`.
+    n_hashes
+        number of rounds and sequence length.
+    seqlen
+        number of rounds and sequence length.
+    passthrough
+        skip the softmax, to follow values by eye (see `our_softmax`).
+    verbose
+        print every intermediate array, as the lab does.
 
-    Returns:
+    Returns
+    -------
+    result
         `[seqlen, d_v]` attention output (`[n_hashes * seqlen, d_v]` unsummed rounds when `n_hashes == 1`).
     """
     check_bool("passthrough", passthrough)

@@ -17,16 +17,25 @@ from trax.fastmath import numpy as np
 def our_hash_vectors(vecs, rng, n_buckets, n_hashes, mask=None, verbose=False):
     """Hash each vector into one bucket per hash round, with random rotations.
 
-    Args:
-        vecs: float array `[seq_len, depth]`.
-        rng: PRNG key for the random rotations (from `fastmath.random.get_prng` on the active backend).
-        n_buckets: buckets per round: an even int, or a list of even factors (factorised hashing;
-            the number of buckets is their product).
-        n_hashes: number of hash rounds (int >= 1).
-        mask: optional bool array `[seq_len]`, True for real tokens; padding goes to an extra bucket.
-        verbose: print the intermediate shapes and buckets, as the lab does.
+    Parameters
+    ----------
+    vecs
+        float array `[seq_len, depth]`.
+    rng
+        PRNG key for the random rotations (from `fastmath.random.get_prng` on the active backend).
+    n_buckets
+        buckets per round: an even int, or a list of even factors (factorised hashing;
+        the number of buckets is their product).
+    n_hashes
+        number of hash rounds (int >= 1).
+    mask
+        optional bool array `[seq_len]`, True for real tokens; padding goes to an extra bucket.
+    verbose
+        print the intermediate shapes and buckets, as the lab does.
 
-    Returns:
+    Returns
+    -------
+    result
         int32 array `[n_hashes * seq_len]`: round `h`'s buckets are offset by `h * n_buckets`
         (`h * (n_buckets + 1)` with a mask).
     """

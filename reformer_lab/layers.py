@@ -151,9 +151,27 @@ class OurLSHSelfAttention(LabLayerMixin, tl.LSHSelfAttention):
 
 # %% ../nbs/05_layers.ipynb #696b04d9
 def compare_with_trax(ours_cls, trax_cls, x, mask=None, rng_seed=0, **layer_kwargs):
-    """Run `ours_cls` and `trax_cls` built with the same arguments and init rng on `x` (and `mask`).
+    """Run `ours_cls` and `trax_cls`, built with the same arguments and init rng, on `x` (and `mask`).
 
-    Returns `(our_output, trax_output, our_state, trax_state)` as numpy-convertible arrays.
+    Parameters
+    ----------
+    ours_cls
+        this package's layer class.
+    trax_cls
+        the Trax layer class it reproduces.
+    x
+        input `[batch, seq_len, d_model]`.
+    mask
+        optional bool `[batch, seq_len]`, True for real tokens.
+    rng_seed
+        seed of the init rng both layers get.
+    **layer_kwargs
+        the arguments both layers are built with.
+
+    Returns
+    -------
+    result
+        `(our_output, trax_output, our_state, trax_state)`, numpy-convertible arrays.
     """
     inputs = x if mask is None else (x, mask)
     signature = tl.shapes.signature(inputs)

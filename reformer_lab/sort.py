@@ -17,11 +17,16 @@ from trax.fastmath import numpy as np
 def sort_by_bucket(buckets, seqlen):
     """The permutation that sorts (round, position) slots by bucket, and its inverse.
 
-    Args:
-        buckets: int array `[n_hashes * seqlen]` from `our_hash_vectors`.
-        seqlen: sequence length.
+    Parameters
+    ----------
+    buckets
+        int array `[n_hashes * seqlen]` from `our_hash_vectors`.
+    seqlen
+        sequence length.
 
-    Returns:
+    Returns
+    -------
+    result
         `(buckets_and_t, sticker, undo_sort)`, each int `[n_hashes * seqlen]`: the sort keys, the sorted
         slot indices, and the inverse permutation. None of them carries gradients.
     """
@@ -38,13 +43,26 @@ def sort_by_bucket(buckets, seqlen):
 def sort_buckets(buckets, q, v, n_buckets, n_hashes, seqlen, verbose=False):
     """Sort queries and values by bucket (the lab's `sort_buckets`).
 
-    Args:
-        buckets: int array `[n_hashes * seqlen]` of bucket ids, rounds offset as `our_hash_vectors` does.
-        q: queries `[seqlen, d_qk]`; v: values `[seqlen, d_v]`.
-        n_buckets: buckets per round (for checking `buckets`); n_hashes: rounds; seqlen: sequence length.
-        verbose: print every intermediate array, as the lab does.
+    Parameters
+    ----------
+    buckets
+        int array `[n_hashes * seqlen]` of bucket ids, rounds offset as `our_hash_vectors` does.
+    q
+        queries `[seqlen, d_qk]`
+    v
+        values `[seqlen, d_v]`.
+    n_buckets
+        buckets per round (for checking `buckets`)
+    n_hashes
+        rounds
+    seqlen
+        sequence length.
+    verbose
+        print every intermediate array, as the lab does.
 
-    Returns:
+    Returns
+    -------
+    result
         `(sq, sv, sticker, undo_sort)`: sorted queries `[n_hashes * seqlen, d_qk]`, sorted values
         `[n_hashes * seqlen, d_v]`, the sorted slot indices and the inverse permutation (`[n_hashes * seqlen]`).
     """

@@ -1,9 +1,11 @@
 """Drive headless Chromium over every page of the offline docs preview (`make docs` without Quarto).
 
-Each page must load, show its title, contain its figures, and show no error output or traceback;
-a screenshot of the index page is saved to _preview/screenshots/index.png. Skips, saying why, when
-Chromium, ChromeDriver or selenium is missing (CI installs them: see .ci/run).
+Each page must load, show its title, contain its figures, and show no error output, traceback or
+leftover Quarto attribute text; screenshots of the index and of the first page of each sidebar section
+are saved to _preview/screenshots/. Skips, saying why, when Chromium, ChromeDriver or selenium is
+missing (CI installs them: see .ci/run).
 """
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -12,7 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
-from preview import OUT, PROC, prepared_notebook, sidebar_pages  # noqa: E402
+from preview import OUT, PROC, prepared_notebook, sidebar_pages, sidebar_sections  # noqa: E402
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install selenium)")
@@ -45,6 +47,9 @@ def browser():
 
 
 PAGES = sidebar_pages(PROC) if (PROC / "sidebar.yml").exists() else []
+# Screenshots for the record: the index and the first page of each sidebar section (the course, engineering).
+SHOTS = ({"index.ipynb"} | {names[0] for title, names in sidebar_sections(PROC) if title and names}
+         if (PROC / "sidebar.yml").exists() else set())
 
 
 def test_preview_has_every_page():
@@ -70,10 +75,12 @@ def test_page_renders_in_chromium(browser, nb_name):
     text = browser.find_element(By.TAG_NAME, "body").text
     for marker in ("Traceback (most recent call last)", "Error in notebook"):
         assert marker not in text, f"{nb_name} shows an error"
+    leftover = re.search(r"\{(target|style)=|\]\([^)\s]*\)\{", text)  # Quarto attributes shown as text
+    assert leftover is None, f"{nb_name} shows Quarto attribute text: {text[max(0, leftover.start() - 40):leftover.end() + 40]!r}"
     assert not browser.find_elements(By.CSS_SELECTOR, ".output_error, .jp-RenderedText[data-mime-type='application/vnd.jupyter.stderr']")
     links = browser.find_elements(By.CSS_SELECTOR, "#preview-sidebar a")
     assert len(links) == len(PAGES)
-    if nb_name == "index.ipynb":
+    if nb_name in SHOTS:
         shots = OUT / "screenshots"
         shots.mkdir(exist_ok=True)
-        assert browser.save_screenshot(str(shots / "index.png"))
+        assert browser.save_screenshot(str(shots / (nb_name.replace(".ipynb", ".png"))))

@@ -11,6 +11,7 @@ import jax
 import jax.numpy as jnp
 import numpy as onp
 import pytest
+from quick_jit import quick_jit
 
 from reformer_lab.fast_layer import FastLSHSelfAttention, tl
 from reformer_lab.layers import OurLSHSelfAttention
@@ -30,7 +31,7 @@ def _run(cls, masked, **kw):
 
 def _forward(cls, masked, **kw):
     layer, inputs = _run(cls, masked, **kw)
-    return jax.jit(layer.pure_fn)(inputs, layer.weights, layer.state, layer.rng)
+    return quick_jit(layer.pure_fn)(inputs, layer.weights, layer.state, layer.rng)
 
 
 @pytest.mark.parametrize("causal,masked,n_hashes,n_buckets,before,after", GRID)
@@ -56,7 +57,7 @@ def test_fast_layer_gradients_match_trax(causal, masked, n_hashes, n_buckets, be
         def loss(x, weights):
             xs = (x, PAD) if masked else x
             return (layer.pure_fn(xs, weights, layer.state, layer.rng)[0] ** 2).sum()
-        grads.append(jax.jit(jax.grad(loss, argnums=(0, 1)))(X, layer.weights))
+        grads.append(quick_jit(jax.grad(loss, argnums=(0, 1)))(X, layer.weights))
     for a, b in zip(jax.tree_util.tree_leaves(grads[0]), jax.tree_util.tree_leaves(grads[1]), strict=True):
         onp.testing.assert_allclose(a, b, atol=1e-4, rtol=1e-5)
 
@@ -74,7 +75,7 @@ def test_factorised_and_default_buckets_match_trax():
         for cls in (FastLSHSelfAttention, tl.LSHSelfAttention):
             layer = cls(n_heads=2, d_qk=4, d_v=4, chunk_len=8, masked=True, n_hashes=2, n_buckets=n_buckets)
             layer.init(tl.shapes.signature((X, PAD)), rng=jax.random.PRNGKey(3))
-            results.append(jax.jit(layer.pure_fn)((X, PAD), layer.weights, layer.state, layer.rng))
+            results.append(quick_jit(layer.pure_fn)((X, PAD), layer.weights, layer.state, layer.rng))
         onp.testing.assert_allclose(results[0][0], results[1][0], atol=1e-5)
         onp.testing.assert_array_equal(results[0][1][0], results[1][1][0])
 
@@ -86,5 +87,5 @@ def test_fast_layer_matches_lab_layer_with_left_padding():
     for cls in (FastLSHSelfAttention, OurLSHSelfAttention):
         layer = cls(n_heads=2, d_qk=4, d_v=4, chunk_len=8, masked=True, n_hashes=2, n_buckets=4, causal=True)
         layer.init(tl.shapes.signature((X, left_pad)), rng=jax.random.PRNGKey(4))
-        outs.append(jax.jit(layer.pure_fn)((X, left_pad), layer.weights, layer.state, layer.rng)[0])
+        outs.append(quick_jit(layer.pure_fn)((X, left_pad), layer.weights, layer.state, layer.rng)[0])
     onp.testing.assert_allclose(outs[0], outs[1], atol=1e-5)

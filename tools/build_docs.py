@@ -14,7 +14,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def check_sidebar(nbs=ROOT / "nbs"):
+    "The sidebar is written by hand (two sections: settings.ini has custom_sidebar = True): every notebook must be in it."
+    sys.path.insert(0, str(ROOT / "tools"))
+    from preview import sidebar_pages
+    listed = set(sidebar_pages(nbs))
+    missing = sorted(p.name for p in nbs.glob("*.ipynb") if p.name not in listed)
+    if missing:
+        sys.exit(f"nbs/sidebar.yml does not list {', '.join(missing)}: add each to its section "
+                 f"(the course or engineering) and run `make docs` again.")
+    unknown = sorted(n for n in listed if not (nbs / n).exists())
+    if unknown:
+        sys.exit(f"nbs/sidebar.yml lists notebooks that do not exist: {', '.join(unknown)}")
+
+
 def main():
+    check_sidebar()
     bin_dir = Path(sys.executable).parent
     if shutil.which("quarto"):
         subprocess.run([str(bin_dir / "nbdev_docs")], cwd=ROOT, check=True)

@@ -29,6 +29,7 @@ def readme_text(nb_path=ROOT / "nbs" / "index.ipynb") -> str:
     nb.cells = kept
     body, _ = MarkdownExporter().from_notebook_node(nb)
     header = "<!-- Generated from nbs/index.ipynb by tools/make_readme.py (`make readme`): edit the notebook, not this file. -->\n\n"
+    body = re.sub(r"\]\(([\w-]+\.ipynb)\)", r"](nbs/\1)", body)  # links between notebooks, from the repository root
     return header + re.sub(r"\n{3,}", "\n\n", body).strip() + "\n"
 
 

@@ -16,6 +16,17 @@ from nbconvert import HTMLExporter
 ROOT = Path(__file__).resolve().parent.parent
 PROC, OUT = ROOT / "_proc", ROOT / "_preview"
 OPTION = re.compile(r"^\s*#\s*\|\s*([\w-]+)\s*:\s*(.*?)\s*$")
+# Pandoc/Quarto attributes that plain Markdown renderers print as text: a link's `[source](url){target="_blank" ...}`
+# (show_doc writes one above every function) and a heading's `{#id .class}`.
+LINK_ATTRS = re.compile(r"\[([^\]]*)\]\(([^)\s]+)\)\{([^}]*)\}")
+HEADING_ATTRS = re.compile(r"^(#{1,6} .*?)\s*\{[#.][^}]*\}\s*$", re.M)
+
+
+def quarto_to_html(markdown):
+    "Markdown with Quarto attributes turned into what Quarto would render: links with attributes become `<a>` tags."
+    markdown = LINK_ATTRS.sub(lambda m: f'<a href="{html.escape(m.group(2))}" {m.group(3)}>{m.group(1)}</a>', markdown)
+    markdown = re.sub(r"\]\((?!https?:)([\w-]+)\.ipynb\)", lambda m: f"]({_html_name(m.group(1) + '.ipynb')})", markdown)
+    return HEADING_ATTRS.sub(r"\1", markdown)
 
 STYLE = """
 <style>
@@ -24,6 +35,8 @@ STYLE = """
                      background: #f4f6f8; border-right: 1px solid #dde; padding: 16px; font-family: sans-serif; }
   #preview-sidebar a { display: block; padding: 4px 0; color: #245; text-decoration: none; }
   #preview-sidebar a.current { font-weight: bold; }
+  #preview-sidebar .preview-section { margin: 14px 0 4px; font-size: 0.8em; text-transform: uppercase;
+                                      letter-spacing: 0.05em; color: #667; }
   #preview-main { margin-left: 260px; max-width: 960px; padding: 8px 24px; }
   .preview-description { font-size: 1.15em; color: #555; }
   #notebook-container, .container { width: auto !important; box-shadow: none !important; padding: 0 !important; }
@@ -32,10 +45,23 @@ STYLE = """
 """
 
 
-def sidebar_pages(proc=PROC):
-    "Notebook names in the sidebar's order (nbdev writes it to sidebar.yml)."
+def sidebar_sections(proc=PROC):
+    "The sidebar as `[(section title or None, [notebook names])]`, in order (from sidebar.yml)."
     entries = yaml.safe_load((proc / "sidebar.yml").read_text())["website"]["sidebar"]["contents"]
-    return [e for e in entries if isinstance(e, str) and e.endswith(".ipynb")]
+    sections = []
+    for e in entries:
+        if isinstance(e, str) and e.endswith(".ipynb"):
+            if not sections or sections[-1][0] is not None:
+                sections.append((None, []))
+            sections[-1][1].append(e)
+        elif isinstance(e, dict) and "contents" in e:
+            sections.append((e.get("section"), [c for c in e["contents"] if isinstance(c, str) and c.endswith(".ipynb")]))
+    return sections
+
+
+def sidebar_pages(proc=PROC):
+    "Notebook names in the sidebar's order (sidebar.yml; sections flattened)."
+    return [name for _, names in sidebar_sections(proc) for name in names]
 
 
 def _options(source):
@@ -59,6 +85,8 @@ def prepared_notebook(path):
             title, description = meta.get("title", title), meta.get("description", "")
             continue
         if cell.cell_type != "code":
+            if cell.cell_type == "markdown":
+                cell.source = quarto_to_html(cell.source)
             cells.append(cell)
             continue
         opts, cell.source = _options(cell.source)
@@ -68,7 +96,7 @@ def prepared_notebook(path):
             for out in cell.get("outputs", []):
                 text = out.get("data", {}).get("text/markdown") or out.get("text", "")
                 if text:
-                    cells.append(nbformat.v4.new_markdown_cell("".join(text)))
+                    cells.append(nbformat.v4.new_markdown_cell(quarto_to_html("".join(text))))
             continue
         if opts.get("echo") == "false":
             cell.metadata["preview_hide_input"] = True
@@ -77,16 +105,18 @@ def prepared_notebook(path):
     return nb, title, description
 
 
-def render_page(path, pages, current):
+def render_page(path, pages, current, sections=None):
     nb, title, description = prepared_notebook(path)
     exporter = HTMLExporter(template_name="classic", exclude_input_prompt=True, exclude_output_prompt=True)
     for cell in nb.cells:
         if cell.metadata.get("preview_hide_input"):
             cell.metadata.setdefault("jupyter", {})["source_hidden"] = True
     body, _ = exporter.from_notebook_node(nb)
-    links = "".join(
-        f'<a href="{_html_name(p)}" class="{"current" if p == current else ""}">{html.escape(t)}</a>'
-        for p, t in pages)
+    titles = dict(pages)
+    link = lambda p: f'<a href="{_html_name(p)}" class="{"current" if p == current else ""}">{html.escape(titles[p])}</a>'
+    sections = sections or [(None, [p for p, _ in pages])]
+    links = "".join((f'<div class="preview-section">{html.escape(title)}</div>' if title else "")
+                    + "".join(link(p) for p in names) for title, names in sections)
     header = (f'<h1 class="title">{html.escape(title)}</h1>'
               + (f'<p class="preview-description">{html.escape(description)}</p>' if description else ""))
     body = body.replace("<title>Notebook</title>", f"<title>{html.escape(title)}</title>")
@@ -105,11 +135,12 @@ def _html_name(nb_name):
 def build_preview(proc=PROC, out=OUT):
     "Render all pages into `out`; returns the list of written HTML paths."
     out.mkdir(exist_ok=True)
-    names = sidebar_pages(proc)
+    sections = sidebar_sections(proc)
+    names = [n for _, ns in sections for n in ns]
     titles = [(n, prepared_notebook(proc / n)[1]) for n in names]
     written = []
     for name in names:
-        page, _ = render_page(proc / name, titles, name)
+        page, _ = render_page(proc / name, titles, name, sections)
         target = out / _html_name(name)
         target.write_text(page, encoding="utf-8")
         written.append(target)
