@@ -15,7 +15,7 @@ export VENV
 
 help:
 	@echo "make demo          - set up .venv and run 'reformer-lab demo'"
-	@echo "make test          - set up .venv and run every check CI runs (about 10 min on 2 cores)"
+	@echo "make test          - set up .venv and run every check CI runs (see the README for its measured time)"
 	@echo "make test-portable - the stored outputs again, under two other CPU code paths, one thread each (CI runs it)"
 	@echo "make lock          - refresh $(LOCK) (keeps pins; 'make lock UPGRADE=1' moves every package to its newest release)"
 	@echo "make study         - the duplication task of the Reformer paper, scaled to a CPU (7-15 min; slow, not in make test)"
@@ -40,7 +40,7 @@ lock: install
 demo: install
 	$(BIN)/reformer-lab demo
 
-test: install check-lock test-sync lint-workflows test-all docs
+test: install check-lock test-sync lint-workflows test-nbval docs test-py
 	@echo "make test: all checks passed"
 
 # Installed versions == the lock, so a green run says which environment it was green in.
@@ -54,15 +54,14 @@ lint-workflows: install
 	$(BIN)/zizmor --offline .github/workflows/
 
 # Every notebook executed once (nbval runs each cell under nbdev_test's skip rules and compares its stored
-# outputs) together with the plain tests, in one pytest run spread over $(WORKERS) workers.
-test-all: install
-	$(NBVAL) -n $(WORKERS) --dist loadfile --durations 15 nbs/ tests/
+# outputs; a notebook stays on one worker), then the plain tests spread test by test over the workers.
+test-all: test-nbval test-py  # (make test also builds the docs between them: the browser test reads the preview)
 
 test-nbval: install
-	$(NBVAL) -n $(WORKERS) --dist loadfile nbs/
+	$(NBVAL) -n $(WORKERS) --dist loadfile --durations 10 nbs/
 
 test-py: install
-	$(BIN)/pytest -n $(WORKERS) tests/
+	$(BIN)/pytest -n $(WORKERS) --durations 10 tests/
 
 # nbdev's own runner: executes the notebooks without comparing outputs, so `test-all` already covers it.
 test-nbdev: install
