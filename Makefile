@@ -15,7 +15,7 @@ export VENV
 
 help:
 	@echo "make demo          - set up .venv and run 'reformer-lab demo'"
-	@echo "make test          - set up .venv and run every check CI runs (see the README for its measured time)"
+	@echo "make test          - set up .venv and run every check CI runs (see the README for measured times)"
 	@echo "make test-portable - the stored outputs again, under two other CPU code paths, one thread each (CI runs it)"
 	@echo "make lock          - refresh $(LOCK) (keeps pins; 'make lock UPGRADE=1' moves every package to its newest release)"
 	@echo "make study         - the duplication task of the Reformer paper, scaled to a CPU (7-15 min; slow, not in make test)"
