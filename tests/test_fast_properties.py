@@ -4,7 +4,7 @@ import jax
 import jax.numpy as jnp
 import numpy as onp
 from hypothesis import HealthCheck, given, settings, strategies as st
-from quick_jit import quick_jit
+from quick_jit import jitted, quick_jit
 
 from reformer_lab.fast import init_lsh_params, lsh_self_attention
 from reformer_lab.fast_layer import FastLSHSelfAttention
@@ -43,9 +43,16 @@ def test_fast_padding_invariance_without_neighbour_chunks(seed, n_pad_chunks, n_
     weights, state = init_lsh_params(jax.random.PRNGKey(seed + 1), 1, total, 8, H, 4, 4, n_hashes)
     kw = dict(n_heads=H, chunk_len=8, n_hashes=n_hashes, n_buckets=4, n_chunks_before=0, causal=causal)
     short_state = (state[0][:, :n_hashes * L], state[1])
-    short, _ = lsh_self_attention(x[:, :L], weights, short_state, jax.random.PRNGKey(0), jnp.ones((1, L), bool), **kw)
-    padded, _ = lsh_self_attention(x, weights, state, jax.random.PRNGKey(0), jnp.arange(total)[None] < L, **kw)
+    attention = jitted(lsh_self_attention, **kw)
+    short, _ = attention(x[:, :L], weights, short_state, jax.random.PRNGKey(0), jnp.ones((1, L), bool))
+    padded, _ = attention(x, weights, state, jax.random.PRNGKey(0), jnp.arange(total)[None] < L)
     onp.testing.assert_allclose(padded[:, :L], short, atol=1e-5)
+
+
+def _output_jacobian(x, weights, hashed, **kw):
+    "d(output at t, summed over features) / d(input at s, feature d) for example 0, with the buckets in `hashed`."
+    out_at = lambda xx: lsh_self_attention(xx, weights, hashed, jax.random.PRNGKey(0), update_state=False, **kw)[0][0]
+    return jax.jacrev(lambda xx: out_at(xx).sum(-1))(x)
 
 
 @SETTINGS
@@ -55,9 +62,8 @@ def test_fast_causal_has_no_gradient_from_the_future(seed, n_hashes):
     x = jax.random.normal(jax.random.PRNGKey(seed), (1, 16, 6))
     weights, state = init_lsh_params(jax.random.PRNGKey(seed + 1), 1, 16, 6, 2, 4, 4, n_hashes)
     kw = dict(n_heads=2, chunk_len=4, n_hashes=n_hashes, n_buckets=4, causal=True)
-    _, hashed = lsh_self_attention(x, weights, state, jax.random.PRNGKey(0), **kw)
-    jac = jax.jacrev(lambda xx: lsh_self_attention(xx, weights, hashed, jax.random.PRNGKey(0), update_state=False,
-                                                   **kw)[0][0].sum(-1))(x)[:, 0]  # [t, s, d]
+    _, hashed = jitted(lsh_self_attention, **kw)(x, weights, state, jax.random.PRNGKey(0))
+    jac = jitted(_output_jacobian, **kw)(x, weights, hashed)[:, 0]  # [t, s, d]
     future = onp.triu(onp.ones((16, 16), bool), k=1)
     assert float(onp.abs(onp.asarray(jac)[future]).max()) == 0.0
 
@@ -69,13 +75,14 @@ def test_fast_determinism(seed, other):
     x = jax.random.normal(jax.random.PRNGKey(seed), (1, 64, 8))
     weights, state = init_lsh_params(jax.random.PRNGKey(1), 1, 64, 8, 2, 4, 4, 2)
     kw = dict(n_heads=2, chunk_len=8, n_hashes=2, n_buckets=8)
-    a, sa = lsh_self_attention(x, weights, state, jax.random.PRNGKey(0), **kw)
-    b, sb = lsh_self_attention(x, weights, state, jax.random.PRNGKey(0), **kw)
+    attention = jitted(lsh_self_attention, **kw)
+    a, sa = attention(x, weights, state, jax.random.PRNGKey(0))
+    b, sb = attention(x, weights, state, jax.random.PRNGKey(0))
     onp.testing.assert_array_equal(onp.asarray(a), onp.asarray(b))
     onp.testing.assert_array_equal(sa[0], sb[0])
     if other != seed:
         other_state = (state[0], jax.random.split(jax.random.PRNGKey(other), 2))
-        _, sc = lsh_self_attention(x, weights, other_state, jax.random.PRNGKey(0), **kw)
+        _, sc = attention(x, weights, other_state, jax.random.PRNGKey(0))
         assert bool((sc[0] != sa[0]).any())
 
 

@@ -42,10 +42,6 @@ def test_lsh_layer_matches_trax(causal, masked, n_hashes, n_buckets, before, aft
         onp.testing.assert_array_equal(a, b)
 
 
-def test_lsh_grid_covers_the_issue():
-    assert len(LSH_GRID) == 2 * 2 * 4 * 4 * 2 * 2
-
-
 SA_GRID = list(itertools.product([False, True], [False, True], [False, True], [False, True], [None, 4]))
 
 
