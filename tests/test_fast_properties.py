@@ -4,7 +4,7 @@ import jax
 import jax.numpy as jnp
 import numpy as onp
 from hypothesis import HealthCheck, given, settings, strategies as st
-from quick_jit import jitted, quick_jit
+from compiled import jitted
 
 from reformer_lab.fast import init_lsh_params, lsh_self_attention
 from reformer_lab.fast_layer import FastLSHSelfAttention
@@ -28,7 +28,7 @@ def test_fast_layer_agrees_with_lab_layer(seed, config, n_pad):
     for cls in (FastLSHSelfAttention, OurLSHSelfAttention):
         layer = cls(n_heads=2, d_qk=4, d_v=4, chunk_len=4, masked=True, **config)
         layer.init(tl.shapes.signature((x, mask)), rng=jax.random.PRNGKey(seed % 1000))
-        results.append(quick_jit(layer.pure_fn)((x, mask), layer.weights, layer.state, layer.rng))
+        results.append(jax.jit(layer.pure_fn)((x, mask), layer.weights, layer.state, layer.rng))
     real = onp.asarray(mask)
     onp.testing.assert_allclose(onp.asarray(results[0][0])[real], onp.asarray(results[1][0])[real], atol=1e-5)
     onp.testing.assert_array_equal(results[0][1][0], results[1][1][0])

@@ -13,7 +13,6 @@ import jax
 import jax.numpy as jnp
 import numpy as onp
 import pytest
-from quick_jit import quick_jit
 
 from reformer_lab.fast_layer import FastLSHSelfAttention, tl
 from reformer_lab.layers import OurLSHSelfAttention
@@ -32,7 +31,7 @@ def _run(cls, masked, **kw):
 
 def _forward(cls, masked, **kw):
     layer, inputs = _run(cls, masked, **kw)
-    return quick_jit(layer.pure_fn)(inputs, layer.weights, layer.state, layer.rng)
+    return jax.jit(layer.pure_fn)(inputs, layer.weights, layer.state, layer.rng)
 
 
 def _forward_together(cls, masked, configs):
@@ -42,7 +41,7 @@ def _forward_together(cls, masked, configs):
 
     def forward_all(inputs, weights, states, rngs):
         return [layer.pure_fn(inputs, w, s, r) for layer, w, s, r in zip(layers, weights, states, rngs)]
-    return quick_jit(forward_all)(inputs, *([getattr(layer, a) for layer in layers] for a in ("weights", "state", "rng")))
+    return jax.jit(forward_all)(inputs, *([getattr(layer, a) for layer in layers] for a in ("weights", "state", "rng")))
 
 
 GROUPS = list(itertools.product([False, True], [False, True], [1, 2, 3, 4]))  # causal, masked, n_hashes
@@ -80,7 +79,7 @@ def test_fast_layer_gradients_match_trax(causal, masked, n_hashes, n_buckets, be
         def loss(x, weights):
             xs = (x, PAD) if masked else x
             return (layer.pure_fn(xs, weights, layer.state, layer.rng)[0] ** 2).sum()
-        grads.append(quick_jit(jax.grad(loss, argnums=(0, 1)))(X, layer.weights))
+        grads.append(jax.jit(jax.grad(loss, argnums=(0, 1)))(X, layer.weights))
     for a, b in zip(jax.tree_util.tree_leaves(grads[0]), jax.tree_util.tree_leaves(grads[1]), strict=True):
         onp.testing.assert_allclose(a, b, atol=1e-4, rtol=1e-5)
 
@@ -98,7 +97,7 @@ def test_factorised_and_default_buckets_match_trax():
         for cls in (FastLSHSelfAttention, tl.LSHSelfAttention):
             layer = cls(n_heads=2, d_qk=4, d_v=4, chunk_len=8, masked=True, n_hashes=2, n_buckets=n_buckets)
             layer.init(tl.shapes.signature((X, PAD)), rng=jax.random.PRNGKey(3))
-            results.append(quick_jit(layer.pure_fn)((X, PAD), layer.weights, layer.state, layer.rng))
+            results.append(jax.jit(layer.pure_fn)((X, PAD), layer.weights, layer.state, layer.rng))
         onp.testing.assert_allclose(results[0][0], results[1][0], atol=1e-5)
         onp.testing.assert_array_equal(results[0][1][0], results[1][1][0])
 
@@ -110,5 +109,5 @@ def test_fast_layer_matches_lab_layer_with_left_padding():
     for cls in (FastLSHSelfAttention, OurLSHSelfAttention):
         layer = cls(n_heads=2, d_qk=4, d_v=4, chunk_len=8, masked=True, n_hashes=2, n_buckets=4, causal=True)
         layer.init(tl.shapes.signature((X, left_pad)), rng=jax.random.PRNGKey(4))
-        outs.append(quick_jit(layer.pure_fn)((X, left_pad), layer.weights, layer.state, layer.rng)[0])
+        outs.append(jax.jit(layer.pure_fn)((X, left_pad), layer.weights, layer.state, layer.rng)[0])
     onp.testing.assert_allclose(outs[0], outs[1], atol=1e-5)

@@ -9,7 +9,6 @@ import jax
 import jax.numpy as jnp
 import numpy as onp
 from hypothesis import HealthCheck, given, settings, strategies as st
-from quick_jit import quick_jit
 
 from reformer_lab.attend import attend, mark_padding, mask_self_attention
 from reformer_lab.hash import our_hash_vectors
@@ -95,7 +94,7 @@ def _output_jacobian(layer, config):
     configuration (a layer's pure_fn depends only on its constructor arguments; weights and state are inputs)."""
     if config not in _JACOBIANS:
         out = lambda x, weights, state, rng: layer.pure_fn(x, weights, state, rng)[0][0].sum(-1)
-        _JACOBIANS[config] = quick_jit(lambda x, *rest: jax.jacrev(out)(x, *rest)[:, 0])
+        _JACOBIANS[config] = jax.jit(lambda x, *rest: jax.jacrev(out)(x, *rest)[:, 0])
     return _JACOBIANS[config]
 
 
