@@ -40,12 +40,18 @@ def n_buckets_total(n_buckets, n_hashes=1):
 def init_decode_cache(state_keys, batch, n_heads, max_len, d_qk, d_v, *, n_hashes, n_buckets, chunk_len):
     """An empty cache for `max_len` positions.
 
-    Args:
-        state_keys: `[batch * n_heads, 2]` uint32, the hash keys of the layer state (`state[1]` of
-            `tl.LSHSelfAttention` / `init_lsh_state`); the cache hashes with the subkeys that
-            `lsh_self_attention` would draw from this state, so both use the same rotations.
-        batch, n_heads, d_qk, d_v: sizes; max_len: positions the cache holds, a multiple of `chunk_len`.
-        n_hashes, n_buckets (an even int or a list of even ints, fixed), chunk_len: as in `lsh_self_attention`.
+    Parameters
+    ----------
+    state_keys
+        `[batch * n_heads, 2]` uint32, the hash keys of the layer state (`state[1]` of
+        `tl.LSHSelfAttention` / `init_lsh_state`); the cache hashes with the subkeys that
+        `lsh_self_attention` would draw from this state, so both use the same rotations.
+    batch, n_heads, d_qk, d_v
+        sizes.
+    max_len
+        positions the cache holds, a multiple of `chunk_len`.
+    n_hashes, n_buckets, chunk_len
+        as in `lsh_self_attention`; `n_buckets` is fixed: an even int or a list of even ints.
     """
     for name, v in (("batch", batch), ("n_heads", n_heads), ("max_len", max_len), ("d_qk", d_qk), ("d_v", d_v),
                     ("chunk_len", chunk_len)):
@@ -87,11 +93,22 @@ def prefix_outputs(x, weights, state_keys, *, chunk_len, n_hashes, n_buckets, n_
     """What exact decoding must give: for each `t`, the causal `lsh_self_attention` over `x[:, :t + 1]`, padded with
     masked tokens to a multiple of `chunk_len`, at position `t`.
 
-    Args:
-        x: `[B, T, D]` inputs; weights: `(w_q, w_v, w_o)` as in `lsh_self_attention`.
-        state_keys: `[B * H, 2]` the layer state's hash keys (the same for every prefix).
-        positions: the `t`s to compute (default: all `0 .. T-1`).
-    Returns:
+    Parameters
+    ----------
+    x
+        `[B, T, D]` inputs.
+    weights
+        `(w_q, w_v, w_o)` as in `lsh_self_attention`.
+    state_keys
+        `[B * H, 2]` the layer state's hash keys (the same for every prefix).
+    chunk_len, n_hashes, n_buckets, n_chunks_before, n_chunks_after
+        as in `lsh_self_attention`.
+    positions
+        the `t`s to compute (default: all `0 .. T-1`).
+
+    Returns
+    -------
+    outputs
         `[B, len(positions), D]`.
     """
     B, T, D = x.shape
@@ -145,10 +162,20 @@ def _check_decode(cache, x, weights, ndim, chunk_len, n_chunks_before, n_chunks_
 def prefill(cache, x, weights, *, n_hashes, n_buckets, chunk_len, n_chunks_before=1, n_chunks_after=0):
     """Fill an empty cache with a prompt.
 
-    Args:
-        cache: from `init_decode_cache`, empty; x: `[B, P, D]` prompt inputs, `1 <= P <= M`.
-        weights: `(w_q [H, D, d], w_v [H, D, dv], w_o [H, dv, D])`; the other arguments as in `lsh_self_attention`.
-    Returns:
+    Parameters
+    ----------
+    cache
+        from `init_decode_cache`, empty.
+    x
+        `[B, P, D]` prompt inputs, `1 <= P <= M`.
+    weights
+        `(w_q [H, D, d], w_v [H, D, dv], w_o [H, dv, D])`.
+    n_hashes, n_buckets, chunk_len, n_chunks_before, n_chunks_after
+        as in `lsh_self_attention`.
+
+    Returns
+    -------
+    result
         `(out [B, P, D], cache)`: the causal forward over the prompt (padded to whole chunks), and the filled cache.
     """
     if not isinstance(cache.length, jax.core.Tracer) and int(cache.length) != 0:
@@ -202,10 +229,18 @@ def _window(order, rank, t, chunk_len, before, after):
 def decode_step(cache, x, weights, *, n_hashes, n_buckets, chunk_len, n_chunks_before=1, n_chunks_after=0):
     """Attention output of one new token per example, and the cache with it appended.
 
-    Args:
-        cache: `DecodeCache` holding `t` positions (`t < M`); x: `[B, D]` the new token's inputs.
-        weights and the other arguments: as in `prefill` (the same values for the whole decode).
-    Returns:
+    Parameters
+    ----------
+    cache
+        `DecodeCache` holding `t` positions (`t < M`).
+    x
+        `[B, D]` the new token's inputs.
+    weights, n_hashes, n_buckets, chunk_len, n_chunks_before, n_chunks_after
+        as in `prefill` (the same values for the whole decode).
+
+    Returns
+    -------
+    result
         `(out [B, D], cache)`: `out` equals `prefix_outputs(...)` at position `t` (to float rounding). Inside `jit`
         a full cache cannot raise: the output is NaN instead. Jit it with `donate_argnums=0`: XLA then updates the
         cache in place instead of copying it every step.
