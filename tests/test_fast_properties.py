@@ -24,11 +24,12 @@ def test_fast_layer_agrees_with_lab_layer(seed, config, n_pad):
     "Same constructor arguments, init rng and input: the fast layer gives the lab layer's output and state."
     x = jax.random.normal(jax.random.PRNGKey(seed), (2, 16, 6))
     mask = jnp.ones((2, 16), bool).at[1, :n_pad].set(False)  # left padding, position 0 included
-    results = []
+    layers = []
     for cls in (FastLSHSelfAttention, OurLSHSelfAttention):
-        layer = cls(n_heads=2, d_qk=4, d_v=4, chunk_len=4, masked=True, **config)
-        layer.init(tl.shapes.signature((x, mask)), rng=jax.random.PRNGKey(seed % 1000))
-        results.append(jax.jit(layer.pure_fn)((x, mask), layer.weights, layer.state, layer.rng))
+        layers.append(cls(n_heads=2, d_qk=4, d_v=4, chunk_len=4, masked=True, **config))
+        layers[-1].init(tl.shapes.signature((x, mask)), rng=jax.random.PRNGKey(seed % 1000))
+    both = lambda inputs, params: [layer.pure_fn(inputs, *p) for layer, p in zip(layers, params)]  # one compilation
+    results = jax.jit(both)((x, mask), [(layer.weights, layer.state, layer.rng) for layer in layers])
     real = onp.asarray(mask)
     onp.testing.assert_allclose(onp.asarray(results[0][0])[real], onp.asarray(results[1][0])[real], atol=1e-5)
     onp.testing.assert_array_equal(results[0][1][0], results[1][1][0])
