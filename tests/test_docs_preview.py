@@ -84,3 +84,16 @@ def test_page_renders_in_chromium(browser, nb_name):
         shots = OUT / "screenshots"
         shots.mkdir(exist_ok=True)
         assert browser.save_screenshot(str(shots / (nb_name.replace(".ipynb", ".png"))))
+
+
+def test_parameters_render_as_tables(browser):
+    "show_doc's parameter tables (settings.ini's renderer, nbs/91_doc_tables.ipynb) reach the preview as HTML tables."
+    from selenium.webdriver.common.by import By
+    browser.get((OUT / "01_attend.html").as_uri())
+    tables = [t for t in browser.find_elements(By.CSS_SELECTOR, "#preview-main table")
+              if t.find_element(By.TAG_NAME, "tr").text.split() == ["Type", "Default", "Details"]]
+    assert len(tables) >= 5, f"{len(tables)} parameter tables on 01_attend"
+    rows = {row.find_elements(By.TAG_NAME, "td")[0].text: row.text for t in tables
+            for row in t.find_elements(By.CSS_SELECTOR, "tbody tr")}
+    assert "n_chunks_before" in rows and "neighbouring chunks" in rows["n_chunks_before"], sorted(rows)
+    assert "Returns" in rows
