@@ -47,9 +47,9 @@ def param_rows(sym) -> list:
     return rows
 
 def param_table(sym) -> str:
-    "`sym`'s parameters as a Markdown table (empty when it has none)."
+    "`sym`'s parameters as a Markdown table; empty when none is described (the signature then says it all)."
     rows = param_rows(sym)
-    if not rows:
+    if not any(details for *_, details in rows):
         return ""
     lines = ["| | Type | Default | Details |", "|:--|:--|:--|:--|"]  # left-aligned columns
     return "\n".join(lines + [f"| {' | '.join(row)} |" for row in rows])
@@ -57,10 +57,10 @@ def param_table(sym) -> str:
 
 # %% ../nbs/91_doc_tables.ipynb #baf9e614
 class _PlainSignature(DocmentText):
-    "fastcore's signature text without the docments comments."
+    "fastcore's signature text without the docments comments, with the annotations as written (none inferred)."
     @property
     def params(self):
-        return [(fmt, "") for fmt, _ in super().params]
+        return [(str(param), "") for param in inspect.signature(self.obj).parameters.values()]
 
     @property
     def _ret_str(self):
