@@ -16,7 +16,7 @@ from .hash import our_hash_vectors
 from .checks import resolve_n_buckets
 from .sort import sort_buckets
 from .dotandv import combine_hash_rounds, unsort
-from .checks import check_chunking, check_float_array, check_mask, warn_wasted_chunks_after
+from .checks import check_chunking, check_float_array, check_int, check_mask, warn_wasted_chunks_after
 
 trax = import_trax()
 from trax import fastmath
@@ -39,12 +39,37 @@ def _check_inputs(layer, x, mask):
     warn_wasted_chunks_after(layer._causal, layer._n_chunks_after)
 
 # %% ../nbs/05_layers.ipynb #2e2e7d03
+import inspect
+
+def _check_layer_sizes(init, args, kwargs):
+    "`n_heads`, `d_qk` and `d_v`, as the Trax constructor `init` would receive them, must be ints >= 1."
+    given = inspect.signature(init).bind_partial(*args, **kwargs).arguments
+    for name in ("n_heads", "d_qk", "d_v"):
+        if name in given:
+            check_int(name, given[name], minimum=1)
+
+def _check_batch(input_signature):
+    "A layer's input signature must hold at least one example."
+    first = input_signature[0] if isinstance(input_signature, (tuple, list)) else input_signature
+    if len(first.shape) and first.shape[0] == 0:
+        raise ValueError(f"the input has a batch of 0 examples (shape {tuple(first.shape)}): give at least one")
+
 class LabLayerMixin:
-    "Mixin for Trax layers: a settable `verbose` attribute, and input-check errors surfaced from Trax's `LayerError`."
+    """Mixin for Trax layers: a settable `verbose` attribute; sizes and the batch checked before Trax sees them
+    (Trax fails on `n_heads=0` with a ZeroDivisionError, on an empty batch with a LayerError); input-check errors
+    surfaced from Trax's `LayerError`."""
     verbose = False
+
+    def __init__(self, *args, **kwargs):
+        _check_layer_sizes(super().__init__, args, kwargs)
+        super().__init__(*args, **kwargs)
 
     def _settable_attrs(self):
         return super()._settable_attrs() + ("verbose",)
+
+    def init(self, input_signature, *args, **kwargs):
+        _check_batch(input_signature)
+        return super().init(input_signature, *args, **kwargs)
 
     def __call__(self, x, weights=None, state=None, rng=None):
         try:
@@ -54,6 +79,7 @@ class LabLayerMixin:
             if isinstance(cause, (ValueError, TypeError, UserWarning)):
                 raise cause from None
             raise
+
 
 # %% ../nbs/05_layers.ipynb #e2ce63c9
 class OurSelfAttention(LabLayerMixin, tl.SelfAttention):
