@@ -66,7 +66,6 @@ def import_trax():
         import trax.layers
     return trax
 
-
 # %% ../nbs/10_backend.ipynb #648c614c
 BACKEND_ALIASES = {"jax": "jax", "tensorflow-numpy": "tensorflow-numpy", "tf": "tensorflow-numpy"}
 

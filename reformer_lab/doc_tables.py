@@ -57,14 +57,15 @@ def param_table(sym) -> str:
 
 # %% ../nbs/91_doc_tables.ipynb #baf9e614
 class _PlainSignature(DocmentText):
-    "fastcore's signature text without the docments comments, with the annotations as written (none inferred)."
+    "fastcore's signature layout, read from `inspect.signature`: no docments comments, no annotations inferred from defaults."
     @property
     def params(self):
         return [(str(param), "") for param in inspect.signature(self.obj).parameters.values()]
 
     @property
     def _ret_str(self):
-        return super()._ret_str.split(" # ")[0]
+        returned = inspect.signature(self.obj).return_annotation
+        return ")" + ("" if returned is inspect.Signature.empty else f"->{inspect.formatannotation(returned)}") + ":"
 
 class ParamTableRenderer(BasicMarkdownRenderer):
     "`show_doc`'s Markdown with the parameters as a table (type, default, details) under the docstring."

@@ -7,6 +7,7 @@ __all__ = ['trax', 'LabLayerMixin', 'OurSelfAttention', 'OurLSHSelfAttention', '
 
 # %% ../nbs/05_layers.ipynb #575a35b5
 import functools
+import inspect
 
 import jax
 
@@ -39,8 +40,6 @@ def _check_inputs(layer, x, mask):
     warn_wasted_chunks_after(layer._causal, layer._n_chunks_after)
 
 # %% ../nbs/05_layers.ipynb #2e2e7d03
-import inspect
-
 def _check_layer_sizes(init, args, kwargs):
     "`n_heads`, `d_qk` and `d_v`, as the Trax constructor `init` would receive them, must be ints >= 1."
     given = inspect.signature(init).bind_partial(*args, **kwargs).arguments
@@ -79,7 +78,6 @@ class LabLayerMixin:
             if isinstance(cause, (ValueError, TypeError, UserWarning)):
                 raise cause from None
             raise
-
 
 # %% ../nbs/05_layers.ipynb #e2ce63c9
 class OurSelfAttention(LabLayerMixin, tl.SelfAttention):

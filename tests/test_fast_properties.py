@@ -4,7 +4,7 @@ import jax
 import jax.numpy as jnp
 import numpy as onp
 from hypothesis import HealthCheck, given, settings, strategies as st
-from compiled import jitted
+from compiled import forward_together, jitted, once, output_jacobian
 
 from reformer_lab.fast import init_lsh_params, lsh_self_attention
 from reformer_lab.fast_layer import FastLSHSelfAttention
@@ -28,8 +28,7 @@ def test_fast_layer_agrees_with_lab_layer(seed, config, n_pad):
     for cls in (FastLSHSelfAttention, OurLSHSelfAttention):
         layers.append(cls(n_heads=2, d_qk=4, d_v=4, chunk_len=4, masked=True, **config))
         layers[-1].init(tl.shapes.signature((x, mask)), rng=jax.random.PRNGKey(seed % 1000))
-    both = lambda inputs, params: [layer.pure_fn(inputs, *p) for layer, p in zip(layers, params)]  # one compilation
-    results = jax.jit(both)((x, mask), [(layer.weights, layer.state, layer.rng) for layer in layers])
+    results = forward_together(layers, (x, mask))  # one compilation for both
     real = onp.asarray(mask)
     onp.testing.assert_allclose(onp.asarray(results[0][0])[real], onp.asarray(results[1][0])[real], atol=1e-5)
     onp.testing.assert_array_equal(results[0][1][0], results[1][1][0])
@@ -50,12 +49,6 @@ def test_fast_padding_invariance_without_neighbour_chunks(seed, n_pad_chunks, n_
     onp.testing.assert_allclose(padded[:, :L], short, atol=1e-5)
 
 
-def _output_jacobian(x, weights, hashed, **kw):
-    "d(output at t, summed over features) / d(input at s, feature d) for example 0, with the buckets in `hashed`."
-    out_at = lambda xx: lsh_self_attention(xx, weights, hashed, jax.random.PRNGKey(0), update_state=False, **kw)[0][0]
-    return jax.jacrev(lambda xx: out_at(xx).sum(-1))(x)
-
-
 @SETTINGS
 @given(seed=seeds, n_hashes=st.integers(1, 2))
 def test_fast_causal_has_no_gradient_from_the_future(seed, n_hashes):
@@ -64,7 +57,8 @@ def test_fast_causal_has_no_gradient_from_the_future(seed, n_hashes):
     weights, state = init_lsh_params(jax.random.PRNGKey(seed + 1), 1, 16, 6, 2, 4, 4, n_hashes)
     kw = dict(n_heads=2, chunk_len=4, n_hashes=n_hashes, n_buckets=4, causal=True)
     _, hashed = jitted(lsh_self_attention, **kw)(x, weights, state, jax.random.PRNGKey(0))
-    jac = jitted(_output_jacobian, **kw)(x, weights, hashed)[:, 0]  # [t, s, d]
+    forward = lambda xx, w, h: lsh_self_attention(xx, w, h, jax.random.PRNGKey(0), update_state=False, **kw)[0]
+    jac = once(("fast", n_hashes), lambda: output_jacobian(forward))(x, weights, hashed)  # [t, s, d], buckets fixed
     future = onp.triu(onp.ones((16, 16), bool), k=1)
     assert float(onp.abs(onp.asarray(jac)[future]).max()) == 0.0
 

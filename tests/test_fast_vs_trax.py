@@ -4,8 +4,8 @@ Over the lab issue's grid: causal x padding mask x n_hashes 1-4 x n_buckets 2-8 
 0/1 (256 configurations), with 2 examples and 2 heads and chunk_len shorter than the sequence. Outputs to
 1e-5 and the new hash state bit-identical. Most of the time is XLA compiling one program per layer, so
 the 16 configurations that share causal, masking and n_hashes are compiled together, as one program per
-implementation: measured 4.4-5.5 s for 4 configurations in one program against 7.0-10.2 s apart. Gradients w.r.t. input and weights to 1e-4 on a subset (they take longer
-to compile). Padding sits at the end (Trax 1.4.1 cannot mask positions 0 and 1).
+implementation: measured 4.4-5.5 s for 4 configurations in one program against 7.0-10.2 s apart.
+Gradients w.r.t. input and weights to 1e-4 on a subset (they take longer to compile). Padding sits at the end (Trax 1.4.1 cannot mask positions 0 and 1).
 """
 import itertools
 
@@ -13,6 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as onp
 import pytest
+from compiled import forward_together
 
 from reformer_lab.fast_layer import FastLSHSelfAttention, tl
 from reformer_lab.layers import OurLSHSelfAttention
@@ -37,11 +38,7 @@ def _forward(cls, masked, **kw):
 def _forward_together(cls, masked, configs):
     "Each configuration's layer on the same inputs, all compiled into one XLA program: [(output, state), ...]."
     runs = [_run(cls, masked, **kw) for kw in configs]
-    layers, inputs = [layer for layer, _ in runs], runs[0][1]
-
-    def forward_all(inputs, weights, states, rngs):
-        return [layer.pure_fn(inputs, w, s, r) for layer, w, s, r in zip(layers, weights, states, rngs)]
-    return jax.jit(forward_all)(inputs, *([getattr(layer, a) for layer in layers] for a in ("weights", "state", "rng")))
+    return forward_together([layer for layer, _ in runs], runs[0][1])
 
 
 GROUPS = list(itertools.product([False, True], [False, True], [1, 2, 3, 4]))  # causal, masked, n_hashes

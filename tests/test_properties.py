@@ -8,6 +8,7 @@ import functools
 import jax
 import jax.numpy as jnp
 import numpy as onp
+from compiled import once, output_jacobian
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from reformer_lab.attend import attend, mark_padding, mask_self_attention
@@ -81,21 +82,11 @@ def test_lsh_causality_no_gradient_from_the_future(seed, n_hashes, n_buckets):
     x = _normal(seed, (1, 8, 6))
     layer, _ = _layer(OurLSHSelfAttention, seed, x, causal=True, n_hashes=n_hashes, n_buckets=n_buckets,
                       chunk_len=4)
-    jac = _output_jacobian(layer, (n_hashes, n_buckets))(x, layer.weights, layer.state, layer.rng)  # [t, s, d]
+    # one compiled jacobian per configuration: a layer's pure_fn depends only on its constructor arguments
+    forward = lambda xx, *params: layer.pure_fn(xx, *params)[0]
+    jac = once(("lab", n_hashes, n_buckets), lambda: output_jacobian(forward))(x, layer.weights, layer.state, layer.rng)
     future = onp.triu(onp.ones((8, 8), bool), k=1)
-    assert float(onp.abs(onp.asarray(jac)[future]).max()) == 0.0
-
-
-_JACOBIANS = {}
-
-
-def _output_jacobian(layer, config):
-    """d(output at t, summed over features) / d(input at s, feature d) for example 0, compiled once per
-    configuration (a layer's pure_fn depends only on its constructor arguments; weights and state are inputs)."""
-    if config not in _JACOBIANS:
-        out = lambda x, weights, state, rng: layer.pure_fn(x, weights, state, rng)[0][0].sum(-1)
-        _JACOBIANS[config] = jax.jit(lambda x, *rest: jax.jacrev(out)(x, *rest)[:, 0])
-    return _JACOBIANS[config]
+    assert float(onp.abs(onp.asarray(jac)[future]).max()) == 0.0  # [t, s, d]: no output depends on a later input
 
 
 @SETTINGS
