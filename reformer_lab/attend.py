@@ -9,7 +9,8 @@ __all__ = ['our_softmax', 'mask_self_attention', 'mark_padding', 'our_simple_att
 import functools
 
 from .backend import import_trax
-from .checks import check_bool, check_float_array, check_same, check_int, warn_wasted_chunks_after
+from .checks import (MASK_LATER, MASK_SELF, check_bool, check_float_array, check_same, check_int,
+                                 warn_wasted_chunks_after)
 
 import_trax()  # quietly: Trax's import logs to file descriptor 2
 from trax import fastmath
@@ -68,11 +69,11 @@ def mask_self_attention(dots, q_info, kv_info, causal=True, exclude_self=True, m
     q_info = q_info.astype(np.float32)
     kv_info = kv_info.astype(np.float32)
     if causal:
-        dots = dots - 1e9 * fastmath.lt(q_info, kv_info).astype(np.float32)
+        dots = dots - MASK_LATER * fastmath.lt(q_info, kv_info).astype(np.float32)
     if exclude_self:
-        dots = dots - 1e5 * np.equal(q_info, kv_info).astype(np.float32)
+        dots = dots - MASK_SELF * np.equal(q_info, kv_info).astype(np.float32)
     if masked:
-        dots = dots - 1e9 * fastmath.lt(kv_info, np.zeros_like(kv_info)).astype(np.float32)
+        dots = dots - MASK_LATER * fastmath.lt(kv_info, np.zeros_like(kv_info)).astype(np.float32)
     return dots
 
 # %% ../nbs/01_attend.ipynb #b864cfc6

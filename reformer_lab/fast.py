@@ -4,18 +4,19 @@
 
 # %% auto #0
 __all__ = ['hash_vectors', 'sort_by_buckets', 'undo_sort', 'permute_in', 'permute_out', 'chunked_attention', 'combine_rounds',
-           'lsh_attention_core', 'normalize_keys', 'lsh_attend_combine', 'lsh_attention_blocked', 'split_rngs',
-           'lsh_self_attention', 'init_lsh_params', 'init_lsh_state']
+           'lsh_attention_core', 'normalize_keys', 'KernelConfig', 'lsh_attend_combine', 'lsh_attention_blocked',
+           'split_rngs', 'lsh_self_attention', 'init_lsh_params', 'init_lsh_state']
 
 # %% ../nbs/12_fast.ipynb #6bbc98ba
 import functools
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 from jax import lax
 
-from .checks import (bucket_factors, check_chunking, check_float_array, check_int, check_mask,
-                                 resolve_n_buckets, warn_wasted_chunks_after)
+from .checks import (MASK_LATER, MASK_SELF, bucket_factors, check_chunking, check_float_array, check_int,
+                                 check_mask, resolve_n_buckets, warn_wasted_chunks_after)
 
 # %% ../nbs/12_fast.ipynb #daac7cd3
 def _first_argmax_pm(rv):
@@ -237,6 +238,12 @@ def _permute_out_bwd(res, g):
 permute_out.defvjp(_permute_out_fwd, _permute_out_bwd)
 
 # %% ../nbs/12_fast.ipynb #920a2e81
+def _dropout_multiplier(rng, rate, shape, dtype):
+    """Trax's broadcast dropout as a multiplier: 1 / (1 - rate) where a Bernoulli(1 - rate) draw keeps, else 0."""
+    keep_prob = 1.0 - rate
+    return jax.random.bernoulli(rng, keep_prob, shape).astype(dtype) / keep_prob
+
+
 def _look_adjacent(x, before, after, axis):
     """Trax look_adjacent along `axis` (chunk axis), concatenated on axis+1."""
     if before == 0 and after == 0:
@@ -293,9 +300,7 @@ def chunked_attention(
     lse = jax.nn.logsumexp(dots, axis=-1, keepdims=True)
     p = jnp.exp(dots - lse)
     if dropout > 0.0:
-        keep_prob = 1.0 - dropout
-        keep = jax.random.bernoulli(rng, keep_prob, (p.shape[-2], p.shape[-1]))
-        p = p * (keep.astype(p.dtype) / keep_prob)
+        p = p * _dropout_multiplier(rng, dropout, p.shape[-2:], p.dtype)
     out = jnp.einsum("nmck,nmkd->nmcd", p, v)
     return out.reshape(N, T, -1), lse.reshape(N, T)
 
@@ -409,10 +414,10 @@ def _masked_dots(q, k, qi, ki, causal, masked):
     ki = ki.astype(jnp.float32)[..., None, :]
     # Same float ops, same order as trax mask_self_attention.
     if causal:
-        dots = dots - 1e9 * (qi < ki)
-    dots = dots - 1e5 * (qi == ki)  # exclude_self
+        dots = dots - MASK_LATER * (qi < ki)
+    dots = dots - MASK_SELF * (qi == ki)  # exclude_self
     if masked:
-        dots = dots - 1e9 * (ki < 0)
+        dots = dots - MASK_LATER * (ki < 0)
     return dots
 
 
@@ -450,14 +455,24 @@ def _block_qkv(rows_tab, src, qinfo, kvinfo, b, M, offsets, d):
     return kqs[offsets.index(0)], kqs, k, v, qi, jnp.concatenate(kinfos, axis=2)
 
 
+class KernelConfig(NamedTuple):
+    "The blocked kernel's static settings (hashable: the custom VJP takes them as a non-differentiable argument)."
+    causal: bool  # mask keys later than the query
+    masked: bool  # key info carries padding (negative positions)
+    before: int   # n_chunks_before
+    after: int    # n_chunks_after
+    d: int        # query/key depth (the rows of the table are [q | v], d + dv wide)
+    M: int        # chunks per block of the loop; divides the chunks of one round
+
+
 def _attention_step(rows_tab, src, qinfo, kvinfo, mult, cfg):
     """The body of the blocked attention: block index b -> (o [M, N, c, dv], lse [M, N, c])."""
-    causal, masked, before, after, d, M = cfg
-    offsets = list(range(-before, after + 1))
+    d, M = cfg.d, cfg.M
+    offsets = list(range(-cfg.before, cfg.after + 1))
 
     def step(b):
         q, _, k, v, qi, ki = _block_qkv(rows_tab, src, qinfo, kvinfo, b, M, offsets, d)
-        dots = _masked_dots(q, k, qi, ki, causal, masked)
+        dots = _masked_dots(q, k, qi, ki, cfg.causal, cfg.masked)
         m = jnp.max(dots, axis=-1, keepdims=True)
         e = jnp.exp(dots - m)
         s = jnp.sum(e, axis=-1, keepdims=True)
@@ -476,7 +491,7 @@ def _attend_and_combine(rows_tab, src, inv, qinfo, kvinfo, mult, cfg):
 
     Returns out [rows, dv], the total logsumexp per row [rows] and every slot's lse [nc, N, c].
     """
-    d, M = cfg[4], cfg[5]
+    d, M = cfg.d, cfg.M
     nc, N, c = src.shape
     rows, R = inv.shape
     dv = rows_tab.shape[-1] - d
@@ -485,7 +500,9 @@ def _attend_and_combine(rows_tab, src, inv, qinfo, kvinfo, mult, cfg):
 
     def one_round(r, carry):
         acc, m, s, lse_all = carry
-        o, lse = lax.map(step, r * (per_round // M) + jnp.arange(per_round // M, dtype=jnp.int32))
+        # a counter carried through the scan, not lax.map over an index array: XLA 0.10.2's CPU compiler gave the
+        # slice of that array and a gather of kvinfo the same kernel name and failed to build masked layers
+        o, lse = lax.scan(lambda b, _: (b + 1, step(b)), r * (per_round // M), None, length=per_round // M)[1]
         lse = lse.reshape(per_round, N, c)
         loc = lax.dynamic_index_in_dim(inv, r, axis=1, keepdims=False) - r * (per_round * N * c)
         o_u = _rows(o.reshape(-1, dv), loc)  # this round's outputs, unsorted [rows, dv]
@@ -526,7 +543,7 @@ def lsh_attend_combine(rows_tab, src, inv, qinfo, kvinfo, mult, cfg):
     mult
         attention-dropout multiplier [c, K] or None.
     cfg
-        static (causal, masked, before, after, d, M); M divides the chunks of one round.
+        `KernelConfig`, static.
 
     Returns
     -------
@@ -542,13 +559,13 @@ def _lac_fwd(rows_tab, src, inv, qinfo, kvinfo, mult, cfg):
 
 
 def _lac_bwd(cfg, res, g):
-    causal, masked, before, after, d, M = cfg
+    d, M = cfg.d, cfg.M
     rows_tab, src, inv, qinfo, kvinfo, mult, lse, lse_tot, out = res
     nc, N, c = src.shape
     Fr = rows_tab.shape[-1]
-    offsets = list(range(-before, after + 1))
+    offsets = list(range(-cfg.before, cfg.after + 1))
     nb = nc // M
-    assert max(before, after) <= M, "block must cover n_chunks_before/after"
+    assert max(cfg.before, cfg.after) <= M, "block must cover n_chunks_before/after"
     # Round combine: out = sum_r w_r o_r, w = trax's exp(l - logsumexp(l)).
     # d lse_r = w_r (g.o_r - g.out / sum_r w_r); folding into the attention
     # softmax backward leaves  ds = w p (g @ v^T - gout / rowsum(p)).
@@ -562,7 +579,7 @@ def _lac_bwd(cfg, res, g):
         sl = lambda x: lax.dynamic_slice_in_dim(x, b * M, M, 0)
         lse_b, ws, go = sl(lse)[..., None], sl(w_s)[..., None], sl(gout_s)[..., None]
         gsrc = _rows(g, sl(src))  # [M, N, c, dv]
-        dots = _masked_dots(q, k, qi, ki, causal, masked)
+        dots = _masked_dots(q, k, qi, ki, cfg.causal, cfg.masked)
         p = jnp.exp(dots - lse_b)
         pm = p if mult is None else p * mult
         dp = jnp.einsum("mncd,mnkd->mnck", gsrc, v)
@@ -671,11 +688,9 @@ def lsh_attention_blocked(
     mult = None
     n_off = 1 + n_chunks_before + n_chunks_after
     if attention_dropout > 0.0:
-        keep_prob = 1.0 - attention_dropout
-        keep = jax.random.bernoulli(attend_rng, keep_prob, (c, n_off * c))
-        mult = keep.astype(jnp.float32) / keep_prob
+        mult = _dropout_multiplier(attend_rng, attention_dropout, (c, n_off * c), jnp.float32)
     M = _pick_block(nc // R, N, block_target)
-    cfg = (bool(causal), masked, int(n_chunks_before), int(n_chunks_after), int(d), int(M))
+    cfg = KernelConfig(bool(causal), masked, int(n_chunks_before), int(n_chunks_after), int(d), int(M))
     out = lsh_attend_combine(qv.reshape(B * L * H, d + dv), src, inv, qinfo, kvinfo, mult, cfg)
     return out.reshape(B * L, H * dv)
 
@@ -796,9 +811,7 @@ def lsh_self_attention(x, weights, state, rng, mask=None, *, n_heads, chunk_len=
         o = jnp.transpose(o, (0, 2, 1, 3)).reshape(B * L, H * dv)
     out = (o @ w_o.reshape(H * dv, D)).reshape(B, L, D)
     if output_dropout > 0.0:
-        keep_prob = 1.0 - output_dropout
-        keep = jax.random.bernoulli(output_rng, keep_prob, (D,))
-        out = out * (keep.astype(out.dtype) / keep_prob)
+        out = out * _dropout_multiplier(output_rng, output_dropout, (D,), out.dtype)
     return out.astype(in_dtype), new_state
 
 # %% ../nbs/12_fast.ipynb #17ccf58a

@@ -10,7 +10,7 @@ import jax
 from jax import lax
 
 from .backend import import_trax
-from .checks import resolve_n_buckets
+from .checks import mask_call_error, resolve_n_buckets
 from .decode import DecodeCache, decode_step, extend, init_decode_cache, prefill
 from .fast import lsh_self_attention
 from .layers import LabLayerMixin
@@ -115,13 +115,11 @@ class FastLSHSelfAttention(LabLayerMixin, tl.LSHSelfAttention):
             return self._predict(inputs)
         if self._masked:
             if not (isinstance(inputs, (tuple, list)) and len(inputs) == 2):
-                raise ValueError("this layer was built with masked=True: call it with (x, mask), where mask is a "
-                                 "bool array [batch, seq_len], True for real tokens")
+                raise mask_call_error(True)
             x, mask = inputs
         else:
             if isinstance(inputs, (tuple, list)):
-                raise ValueError("this layer was built with masked=False: call it with x alone, "
-                                 "or build it with masked=True")
+                raise mask_call_error(False)
             x, mask = inputs, None
         out, self.state = lsh_self_attention(
             x, self.weights, self.state, self.rng, mask, n_heads=self._n_heads, chunk_len=self._chunk_len,

@@ -17,7 +17,8 @@ from .hash import our_hash_vectors
 from .checks import resolve_n_buckets
 from .sort import sort_buckets
 from .dotandv import combine_hash_rounds, unsort
-from .checks import check_chunking, check_float_array, check_int, check_mask, warn_wasted_chunks_after
+from .checks import (check_chunking, check_float_array, check_int, check_mask, mask_call_error,
+                                 warn_wasted_chunks_after)
 
 trax = import_trax()
 from trax import fastmath
@@ -29,10 +30,7 @@ from trax.layers.research.efficient_attention import apply_broadcasted_dropout
 def _check_inputs(layer, x, mask):
     "Check one example's input `x` `[seq_len, d_model]` and `mask` `[seq_len]` against the layer's settings."
     if (mask is not None) != layer._masked:
-        if layer._masked:
-            raise ValueError("this layer was built with masked=True: call it with (x, mask), where mask is a bool "
-                             "array [batch, seq_len], True for real tokens")
-        raise ValueError("this layer was built with masked=False: call it with x alone, or build it with masked=True")
+        raise mask_call_error(layer._masked)
     check_float_array("x (one example)", x, 2, "[seq_len, d_model]: call the layer on [batch, seq_len, d_model]")
     if mask is not None:
         check_mask(mask, x.shape[:1], name="mask (one example)")

@@ -34,3 +34,13 @@ def forward_together(layers, inputs):
     "Each initialised Trax layer's `pure_fn` on the same `inputs`, compiled as one XLA program: `[(output, state)]`."
     run_all = lambda inputs, params: [layer.pure_fn(inputs, *p) for layer, p in zip(layers, params)]
     return jax.jit(run_all)(inputs, [(layer.weights, layer.state, layer.rng) for layer in layers])
+
+
+def gradients_together(layers, x, mask=None):
+    """For each initialised Trax layer, the gradient of `sum(output ** 2)` with respect to `x` and to its weights,
+    all compiled as one XLA program: `[(d_x, d_weights), ...]`. `mask`: the layers' padding mask, if masked."""
+    def loss(layer, x, weights, state, rng):
+        return (layer.pure_fn(x if mask is None else (x, mask), weights, state, rng)[0] ** 2).sum()
+    grad_all = lambda x, params: [jax.grad(functools.partial(loss, layer), argnums=(0, 1))(x, *p)
+                                  for layer, p in zip(layers, params)]
+    return jax.jit(grad_all)(x, [(layer.weights, layer.state, layer.rng) for layer in layers])
