@@ -27,7 +27,7 @@ help:
 	@echo "make test          - set up .venv and run every check CI runs (see the README for measured times)"
 	@echo "make test-portable - the stored outputs again, under two other CPU code paths, one thread each (CI runs it)"
 	@echo "make lock          - refresh $(LOCK) (keeps pins; 'make lock UPGRADE=1' moves every package to its newest release)"
-	@echo "make study         - the duplication task of the Reformer paper, scaled to a CPU (7-15 min; slow, not in make test)"
+	@echo "make study         - the duplication task of the Reformer paper, scaled to a CPU, with decoding (about 30 min; slow, not in make test)"
 	@echo "make docs          - the site with Quarto, or (without it) nbdev's processing plus an offline preview in _preview/"
 	@echo "make export / clean-nbs / readme"
 
@@ -96,7 +96,7 @@ readme: install
 docs: install
 	$(BIN)/python tools/build_docs.py
 
-# The Reformer paper's duplication task (nbs/08_duplication.ipynb): trains four small models (7-15 min on
+# The Reformer paper's duplication task (nbs/08_duplication.ipynb): trains five small models (about 30 min on
 # 2 CPU cores), stores the results as the notebook's outputs and in nbs/duplication_results/.
 # `make test` skips its training cells (they carry the `slow` flag).
 study: install
