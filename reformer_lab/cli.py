@@ -188,7 +188,8 @@ def main(argv=None):
                        help="sequence lengths (default 1024 4096 16384 65536)")
     bench.add_argument("--n-hashes", type=int, nargs="+", default=[1, 4, 8], help="hash rounds (default 1 4 8)")
     bench.add_argument("--include", nargs="+", default=None,
-                       help="implementations to run (default all): fast trax trax_npar4 full_trax full_jax hf_torch")
+                       help="implementations to run (default all): fast trax trax_npar4 full_trax full_jax exact_chunked "
+                            "hf_torch")
     bench.add_argument("--repeats", type=int, default=3, help="timed calls per measurement (default 3)")
     bench.add_argument("--out", default=None, help="save the results as JSON here")
     bench.add_argument("--plot", default="reformer_lab_bench.png", help="save the plot here (default reformer_lab_bench.png)")
@@ -231,6 +232,8 @@ def _run_bench_command(args):
     rows = bench.run_bench(lengths=tuple(args.lengths), n_hashes=tuple(args.n_hashes), include=args.include,
                            repeats=args.repeats, stages_at=stages_at)
     print(bench.format_table(rows))
+    if {"fast", "exact_chunked"} <= {r["name"] for r in rows if not r.get("skipped")}:
+        print(bench.format_crossover(rows))
     if args.out:
         bench.save_results(rows, args.out)
         print(f"results saved to {args.out}")
