@@ -513,7 +513,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from .checks import check_bool, check_float_array, check_int, check_mask
-from .fast import _masked_dots, normalize_keys
+from .fast import _check_weights, _masked_dots, init_lsh_params, normalize_keys
 
 def _chunk(a, i, size, axis):
     "Chunk `i` (of length `size`) of `a` along `axis`."
@@ -596,12 +596,7 @@ def _check_exact_args(x, weights, mask, q_chunk_len, k_chunk_len, skip_future):
     check_float_array("x", x, 3, "[batch, seq_len, d_model]")
     if x.shape[1] < 1:
         raise ValueError(f"x must hold at least one position, got shape {tuple(x.shape)}")
-    if not (isinstance(weights, (tuple, list)) and len(weights) == 3):
-        raise TypeError("weights must be the tuple (w_q [heads, d_model, d_qk], w_v [heads, d_model, d_v], "
-                        f"w_o [heads, d_v, d_model]), got {type(weights).__name__}")
-    for name, w in zip(("w_q", "w_v", "w_o"), weights):
-        check_float_array(name, w, 3, "[heads, ., .]")
-    (H, D, _), dv = weights[0].shape, weights[1].shape[-1]
+    (H, D, _), dv = _check_weights(weights)[0].shape, weights[1].shape[-1]
     if D != x.shape[-1] or tuple(weights[1].shape[:2]) != (H, D) or tuple(weights[2].shape) != (H, dv, D):
         raise ValueError(f"weights must have shapes w_q [heads, d_model={x.shape[-1]}, d_qk], w_v [heads, d_model, d_v], "
                          f"w_o [heads, d_v, d_model]; got {[tuple(w.shape) for w in weights]}")
@@ -656,7 +651,6 @@ def exact_chunked_attention(x, weights, mask=None, *, q_chunk_len=512, k_chunk_l
 # %% ../nbs/15_bench.ipynb #3e963bd6
 def _exact_case(length):
     "Causal shared-QK attention, exact and chunked (`exact_chunked_attention`), with the LSH layers' weight shapes."
-    from reformer_lab.fast import init_lsh_params
     x, cotangent = _inputs(length)
     w, _ = init_lsh_params(jax.random.PRNGKey(1), 1, length, D_MODEL, N_HEADS, D_HEAD, D_HEAD, 1)
     forward = jax.jit(exact_chunked_attention)

@@ -5,9 +5,9 @@
 # %% auto #0
 __all__ = ['TRAIN_WITH', 'EVAL_WITH', 'PAPER_TABLE_2', 'duplication_batch', 'attention_kwargs', 'hash_keys',
            'shared_qk_attention', 'shared_qk_full_attention', 'init_model', 'layer_norm', 'feed_forward', 'readout',
-           'model_logits', 'copy_loss', 'copy_accuracy', 'train_model', 'evaluate', 'decode_kwargs', 'decode_greedy',
-           'evaluate_greedy', 'prefix_logits', 'compare_decoding', 'attention_label', 'run_study', 'format_table',
-           'format_decode_table', 'save_results', 'load_results', 'plot_losses']
+           'model_logits', 'logits_with_keys', 'copy_loss', 'copy_accuracy', 'train_model', 'evaluate', 'decode_kwargs',
+           'decode_greedy', 'evaluate_greedy', 'prefix_logits', 'compare_decoding', 'attention_label', 'run_study',
+           'format_table', 'format_decode_table', 'save_results', 'load_results', 'plot_losses']
 
 # %% ../nbs/08_duplication.ipynb #79d365bc
 import functools
@@ -56,6 +56,11 @@ def duplication_batch(rng, batch, seq_len, vocab_size):
     return jnp.concatenate([zero, w, zero, w], axis=1)
 
 # %% ../nbs/08_duplication.ipynb #c6df2018
+def _hashable(n_buckets):
+    "An int, or a list of bucket factors as a tuple: `attention_kwargs` can then be a static argument of `jax.jit`."
+    return tuple(n_buckets) if isinstance(n_buckets, list) else n_buckets
+
+
 def attention_kwargs(attention, seq_len, n_hashes=1, chunk_len=32, n_buckets=None):
     """Keyword arguments of `lsh_self_attention` for causal shared-QK attention of one kind.
 
@@ -75,7 +80,8 @@ def attention_kwargs(attention, seq_len, n_hashes=1, chunk_len=32, n_buckets=Non
     Returns
     -------
     result
-        dict with `chunk_len, n_chunks_before, n_chunks_after, n_hashes, n_buckets, causal`.
+        dict with `chunk_len, n_chunks_before, n_chunks_after, n_hashes, n_buckets, causal` (factors of `n_buckets`
+        as a tuple).
     """
     check_int("seq_len", seq_len, minimum=1)
     if attention == "full":
@@ -84,7 +90,7 @@ def attention_kwargs(attention, seq_len, n_hashes=1, chunk_len=32, n_buckets=Non
         check_int("n_hashes", n_hashes, minimum=1)
         check_chunking(seq_len, chunk_len)
         return dict(chunk_len=chunk_len, n_chunks_before=1, n_chunks_after=0, n_hashes=n_hashes,
-                    n_buckets=resolve_n_buckets(n_buckets, seq_len, chunk_len), causal=True)
+                    n_buckets=_hashable(resolve_n_buckets(n_buckets, seq_len, chunk_len)), causal=True)
     raise ValueError(f"attention must be 'full' or 'lsh', got {attention!r}")
 
 
@@ -269,11 +275,17 @@ def model_logits(params, tokens, rng, attention="full", n_hashes=1, chunk_len=32
     if L > params["pos"].shape[0]:
         raise ValueError(f"the model has {params['pos'].shape[0]} learned positions, tokens have seq_len={L}")
     kw = attention_kwargs(attention, L, n_hashes, chunk_len, n_buckets)
-    h = params["tok"][tokens] + params["pos"][:L]
-    for i, layer in enumerate(params["layers"]):
-        H = layer["attn"][0].shape[0]
-        h = h + shared_qk_attention(layer_norm(h, layer["ln_attn"]), layer["attn"], rng, mask,
-                                    state_keys=hash_keys(rng, B, H, i), **kw)
+    keys = [hash_keys(rng, B, layer["attn"][0].shape[0], i) for i, layer in enumerate(params["layers"])]
+    return logits_with_keys(params, tokens, mask, keys, tuple(kw.items()))
+
+
+def logits_with_keys(params, tokens, mask, layer_keys, kw_items):
+    """`model_logits` with each layer's hash keys given (`layer_keys[i]`: `[batch * heads, 2]`) and the attention as
+    `attention_kwargs(...).items()` in a tuple (hashable: a static argument when jitted, as `prefix_logits` does)."""
+    h = params["tok"][tokens] + params["pos"][:tokens.shape[1]]
+    for layer, keys in zip(params["layers"], layer_keys):
+        h = h + shared_qk_attention(layer_norm(h, layer["ln_attn"]), layer["attn"], jax.random.PRNGKey(0), mask,
+                                    state_keys=keys, **dict(kw_items))
         h = feed_forward(layer, h)
     return readout(params, h)
 
@@ -451,7 +463,6 @@ def decode_kwargs(attention, max_len, n_hashes=1, chunk_len=32, n_buckets=None):
                          "the sequence length, so a prefix would hash differently from the whole sequence")
     kw = attention_kwargs(attention, max_len, n_hashes, chunk_len, n_buckets)
     del kw["causal"]
-    kw["n_buckets"] = tuple(kw["n_buckets"]) if isinstance(kw["n_buckets"], list) else kw["n_buckets"]
     return kw
 
 
@@ -555,15 +566,7 @@ def evaluate_greedy(params, tokens, *, attention="full", n_hashes=1, chunk_len=3
 
 
 # %% ../nbs/08_duplication.ipynb #090ca998
-@functools.partial(jax.jit, static_argnames=("kw_items",))
-def _logits_with_keys(params, tokens, mask, layer_keys, kw_items):
-    "`model_logits` with the hash keys of each layer given (`layer_keys[i]`: `[batch * heads, 2]`)."
-    h = params["tok"][tokens] + params["pos"][:tokens.shape[1]]
-    for layer, keys in zip(params["layers"], layer_keys):
-        h = h + shared_qk_attention(layer_norm(h, layer["ln_attn"]), layer["attn"], jax.random.PRNGKey(0), mask, state_keys=keys,
-                                    **dict(kw_items))
-        h = feed_forward(layer, h)
-    return readout(params, h)
+_jitted_logits = jax.jit(logits_with_keys, static_argnames=("kw_items",))
 
 
 def prefix_logits(params, tokens, rng, positions, *, attention="full", n_hashes=1, chunk_len=32, n_buckets=None,
@@ -581,13 +584,7 @@ def prefix_logits(params, tokens, rng, positions, *, attention="full", n_hashes=
         PRNG key `[2]` of the hash (the same keys for every prefix).
     positions
         the `t`s, each `< L`.
-    attention
-        as in `decode_kwargs`.
-    n_hashes
-        as in `decode_kwargs`.
-    chunk_len
-        as in `decode_kwargs`.
-    n_buckets
+    attention, n_hashes, chunk_len, n_buckets
         as in `decode_kwargs`.
     max_tokens
         prefixes of one padded length run in calls of at most this many tokens (memory).
@@ -604,7 +601,7 @@ def prefix_logits(params, tokens, rng, positions, *, attention="full", n_hashes=
     keys = [hash_keys(rng, B, layer["attn"][0].shape[0], i) for i, layer in enumerate(params["layers"])]
     out = {}
     for Lp in sorted({(t // c + 1) * c for t in positions}):
-        kw = tuple(sorted(attention_kwargs(attention, Lp, n_hashes, chunk_len, n_buckets).items()))
+        kw = tuple(attention_kwargs(attention, Lp, n_hashes, chunk_len, n_buckets).items())
         padded = jnp.pad(tokens[:, :Lp], ((0, 0), (0, Lp - min(L, Lp))))
         group = [t for t in positions if (t // c + 1) * c == Lp]
         per_call = max(1, max_tokens // (B * Lp))
@@ -612,7 +609,7 @@ def prefix_logits(params, tokens, rng, positions, *, attention="full", n_hashes=
             ts = jnp.asarray(group[j:j + per_call])
             n = len(ts)
             mask = jnp.repeat(jnp.arange(Lp)[None, :] <= ts[:, None], B, axis=0)  # copy-major: row k * B + b
-            logits = _logits_with_keys(params, jnp.tile(padded, (n, 1)), mask, [jnp.tile(k, (n, 1)) for k in keys], kw)
+            logits = _jitted_logits(params, jnp.tile(padded, (n, 1)), mask, [jnp.tile(k, (n, 1)) for k in keys], kw)
             for k, t in enumerate(group[j:j + per_call]):
                 out[t] = logits[k * B:(k + 1) * B, t]
     return jnp.stack([out[t] for t in positions], axis=1)
@@ -630,13 +627,7 @@ def compare_decoding(params, tokens, rng, *, attention="lsh", n_hashes=1, chunk_
         int `[batch, L]` duplication sequences, `L` the model's length.
     rng
         PRNG key `[2]` of the hash, the same for all three.
-    attention
-        as in `decode_kwargs`.
-    n_hashes
-        as in `decode_kwargs`.
-    chunk_len
-        as in `decode_kwargs`.
-    n_buckets
+    attention, n_hashes, chunk_len, n_buckets
         as in `decode_kwargs`.
     every
         compare at every `every`-th position of the copied half (the re-runs cost one forward per position).

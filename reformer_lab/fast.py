@@ -704,17 +704,22 @@ def split_rngs(keys):
     return ks[..., 0, :], ks[..., 1, :]
 
 # %% ../nbs/12_fast.ipynb #69ba1445
-def _check_fast_args(x, weights, mask, n_heads, chunk_len, n_hashes, n_buckets, causal, n_chunks_before,
-                     n_chunks_after, attention_dropout, output_dropout):
-    "Check the arguments of `lsh_self_attention`; raise a helpful TypeError / ValueError."
-    check_float_array("x", x, 3, "[batch, seq_len, d_model]")
+def _check_weights(weights):
+    "The layer's `(w_q, w_v, w_o)`: a triple of float arrays `[heads, ., .]`, returned; else a TypeError / ValueError."
     if not (isinstance(weights, (tuple, list)) and len(weights) == 3):
         raise TypeError("weights must be the tuple (w_q [heads, d_model, d_qk], w_v [heads, d_model, d_v], "
                         f"w_o [heads, d_v, d_model]) of tl.LSHSelfAttention, got "
                         f"{type(weights).__name__}" + (f" of length {len(weights)}" if hasattr(weights, "__len__") else ""))
-    w_q, w_v, w_o = weights
-    for name, w in (("w_q", w_q), ("w_v", w_v), ("w_o", w_o)):
+    for name, w in zip(("w_q", "w_v", "w_o"), weights):
         check_float_array(name, w, 3, "[heads, ., .]")
+    return weights
+
+
+def _check_fast_args(x, weights, mask, n_heads, chunk_len, n_hashes, n_buckets, causal, n_chunks_before,
+                     n_chunks_after, attention_dropout, output_dropout):
+    "Check the arguments of `lsh_self_attention`; raise a helpful TypeError / ValueError."
+    check_float_array("x", x, 3, "[batch, seq_len, d_model]")
+    w_q, w_v, w_o = _check_weights(weights)
     check_int("n_heads", n_heads, minimum=1)
     if w_q.shape[0] != n_heads or w_q.shape[1] != x.shape[-1]:
         raise ValueError(f"w_q must have shape [n_heads={n_heads}, d_model={x.shape[-1]}, d_qk], got {tuple(w_q.shape)}")
