@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as onp
 
 from .checks import check_chunking, check_float_array, check_int, check_same
-from .fast import hash_vectors, sort_by_buckets
+from .fast import hash_buckets_by_round, sorted_positions
 from .pictures import clustered_queries, full_attention, lsh_pattern, lsh_rounds, recovered_mass
 
 # %% ../nbs/07_approximation.ipynb #37653c74
@@ -83,8 +83,8 @@ def compare_to_full(q, v, rng, n_buckets, n_hashes, chunk_len, full=None):
     L = q.shape[0]
     o_full, probs = full if full is not None else full_attention(q, v)
     o_full, probs = onp.asarray(o_full, onp.float64), onp.asarray(probs)
-    _, local, _ = hash_vectors(q[None, None], rng, n_buckets, max(n_hashes), return_local=True)
-    sorted_pos = onp.asarray(sort_by_buckets(local[0, 0], L))  # each round sorted on its own
+    local = hash_buckets_by_round(q[None, None], rng, n_buckets, max(n_hashes))
+    sorted_pos = onp.asarray(sorted_positions(local[0, 0], L))  # each round sorted on its own
     error, mass = [], []
     for h in n_hashes:
         o = onp.asarray(lsh_rounds(q, v, local[0, 0, :h], chunk_len)[0], onp.float64)

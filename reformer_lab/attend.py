@@ -243,7 +243,8 @@ def attend(q, k=None, v=None, q_chunk_len=None, kv_chunk_len=None, n_chunks_befo
                 raise ValueError(f"{name}={chunk} must divide the sequence length {length}")
     check_int("n_chunks_before", n_chunks_before, minimum=0)
     check_int("n_chunks_after", n_chunks_after, minimum=0)
-    warn_wasted_chunks_after(getattr(mask_fn, "keywords", {}).get("causal", False), n_chunks_after)
+    if q_info is None:  # chunks in position order: later chunks hold only later keys (not so after an LSH sort)
+        warn_wasted_chunks_after(getattr(mask_fn, "keywords", {}).get("causal", False), n_chunks_after)
     share_qk = k is None
     # Positions count from 1 inside; padding marks stay negative (see `mark_padding`).
     q_info = np.arange(1, q.shape[-2] + 1, dtype=np.int32) if q_info is None else _count_from_one(q_info)

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['MASK_LATER', 'MASK_SELF', 'check_bool', 'check_int', 'check_float_array', 'check_mask', 'check_same',
            'check_chunking', 'warn_wasted_chunks_after', 'bucket_factors', 'resolve_n_buckets', 'mask_call_error',
-           'agreement']
+           'bucket_state_padding', 'agreement']
 
 # %% ../nbs/11_checks.ipynb #32e1beb5
 import warnings
@@ -121,7 +121,10 @@ def check_chunking(seq_len, chunk_len, name="chunk_len"):
                          f"{options} (pad with masked tokens), or a {name} that divides {seq_len}")
 
 def warn_wasted_chunks_after(causal, n_chunks_after):
-    "Warn that with `causal=True`, attending to later chunks is legal but computes only masked-out scores."
+    """Warn that with `causal=True`, attending to later chunks is legal but computes only masked-out scores.
+
+    Only for chunks in position order (dot-product attention): in LSH attention the chunks follow the sort by bucket,
+    and a later chunk holds keys of later buckets, which may sit at earlier positions; there it is not wasted."""
     if causal and n_chunks_after:
         warnings.warn(f"n_chunks_after={n_chunks_after} with causal=True: later chunks are masked out anyway "
                       f"(except where chunks wrap around), so this only wastes work; use n_chunks_after=0",
@@ -179,6 +182,23 @@ def mask_call_error(masked):
         return ValueError("this layer was built with masked=True: call it with (x, mask), where mask is a bool array "
                           "[batch, seq_len], True for real tokens")
     return ValueError("this layer was built with masked=False: call it with x alone, or build it with masked=True")
+
+
+def bucket_state_padding(n_hashes, seq_len, max_length_for_buckets):
+    """How many zero bucket ids an LSH layer's state stores after the `n_hashes * seq_len` real ones.
+
+    Parameters
+    ----------
+    n_hashes
+        hash rounds.
+    seq_len
+        length of the sequence just hashed.
+    max_length_for_buckets
+        length the state is sized for (None or 0: the sequence's own length, no padding).
+    """
+    if not max_length_for_buckets:
+        return 0
+    return max(0, n_hashes * (max_length_for_buckets - seq_len))
 
 
 # %% ../nbs/11_checks.ipynb #34d30eb4

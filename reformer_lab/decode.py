@@ -15,8 +15,9 @@ import jax.numpy as jnp
 from jax import lax
 
 from .checks import bucket_factors, check_float_array, check_int
-from .fast import (_masked_dots, combine_rounds, hash_vectors, init_lsh_params, lsh_attention_blocked,
-                               lsh_self_attention, normalize_keys, sort_by_buckets, split_rngs)
+from .fast import (_masked_dots, combine_rounds, hash_buckets_by_round, init_lsh_params, lsh_self_attention,
+                               normalize_keys, sorted_positions, split_rngs)
+from .fast_kernel import lsh_attention_blocked
 
 # %% ../nbs/14_decode.ipynb #c6bebba5
 class DecodeCache(NamedTuple):
@@ -188,9 +189,9 @@ def prefill(cache, x, weights, *, n_hashes, n_buckets, chunk_len, n_chunks_befor
     xp = jnp.pad(x.astype(jnp.float32), ((0, 0), (0, Lp - P), (0, 0)))
     mask = jnp.broadcast_to(jnp.arange(Lp) < P, (B, Lp))
     qv = _project(xp, weights)
-    _, local, _ = hash_vectors(qv[..., :dqk], cache.hash_keys, n_buckets, n_hashes, mask, return_local=True,
-                               layout="blhd")  # [B, H, R, Lp], padding in the extra bucket
-    o = lsh_attention_blocked(qv, local, mask, dqk=dqk, chunk_len=chunk_len, n_chunks_before=n_chunks_before,
+    local = hash_buckets_by_round(qv[..., :dqk], cache.hash_keys, n_buckets, n_hashes, mask,
+                                  layout="blhd")  # [B, H, R, Lp], padding in the extra bucket
+    o = lsh_attention_blocked(qv, local, mask, d_qk=dqk, chunk_len=chunk_len, n_chunks_before=n_chunks_before,
                               n_chunks_after=n_chunks_after, causal=True)
     out = (o @ weights[2].reshape(-1, D)).reshape(B, Lp, D)[:, :P]
     qv_t = jnp.transpose(qv, (0, 2, 1, 3))
@@ -199,7 +200,7 @@ def prefill(cache, x, weights, *, n_hashes, n_buckets, chunk_len, n_chunks_befor
     put = lambda buf, new: lax.dynamic_update_slice(buf, new, (0,) * buf.ndim)
     return out.astype(x.dtype), cache._replace(
         keys=put(cache.keys, normalize_keys(qv_t[..., :dqk])), values=put(cache.values, qv_t[..., dqk:]),
-        order=put(cache.order, sort_by_buckets(local, Lp)), counts=jax.vmap(jax.vmap(jax.vmap(count)))(local),
+        order=put(cache.order, sorted_positions(local, Lp)), counts=jax.vmap(jax.vmap(jax.vmap(count)))(local),
         length=jnp.asarray(P, jnp.int32))
 
 # %% ../nbs/14_decode.ipynb #831d5aad
@@ -251,7 +252,7 @@ def decode_step(cache, x, weights, *, n_hashes, n_buckets, chunk_len, n_chunks_b
     dv = cache.values.shape[-1]
     R, N, nb, t = n_hashes, B * H, cache.counts.shape[-1], cache.length
     qv = _project(x.astype(jnp.float32)[:, None], weights)  # [B, 1, H, d + dv]
-    _, local, _ = hash_vectors(qv[..., :dqk], cache.hash_keys, n_buckets, n_hashes, return_local=True, layout="blhd")
+    local = hash_buckets_by_round(qv[..., :dqk], cache.hash_keys, n_buckets, n_hashes, layout="blhd")
     b_t = local.reshape(N, R)
     q, v = qv[..., :dqk].reshape(N, dqk), qv[..., dqk:].reshape(N, dv)
     # Write the new row first, then read the window from the updated cache: XLA then updates a donated cache in

@@ -21,9 +21,9 @@ import jax.numpy as jnp
 from jax import lax
 from jax.example_libraries import optimizers
 
-from .checks import MASK_LATER, MASK_SELF, check_chunking, check_int, resolve_n_buckets
+from .checks import check_chunking, check_int, resolve_n_buckets
 from .decode import decode_step, init_decode_cache, prefill
-from .fast import lsh_self_attention, normalize_keys
+from .fast import full_shared_qk_attention, lsh_self_attention
 
 
 # %% ../nbs/08_duplication.ipynb #a3428f18
@@ -132,22 +132,16 @@ def shared_qk_attention(x, weights, rng, mask=None, *, state_keys=None, **kwargs
 
 
 # %% ../nbs/08_duplication.ipynb #5b71ad65
-def shared_qk_full_attention(x, weights):
+def shared_qk_full_attention(x, weights, mask=None):
     """Causal shared-QK full attention written out with a dense `[batch, heads, seq_len, seq_len]` softmax.
 
-    Same inputs and output as `shared_qk_attention` (without rng); the reference for the one-chunk trick.
+    Same inputs and output as `shared_qk_attention` (without rng; `mask`: optional bool `[batch, seq_len]`, True for
+    real tokens); the reference for the one-chunk trick and for the benchmark's exact baseline.
     """
     w_q, w_v, w_o = weights
     q = jnp.einsum("bld,hdk->bhlk", x, w_q)
     v = jnp.einsum("bld,hdk->bhlk", x, w_v)
-    k = normalize_keys(q)
-    dots = jnp.einsum("bhik,bhjk->bhij", q, k)
-    pos = jnp.arange(x.shape[1])
-    later = (pos[None, :] > pos[:, None]).astype(dots.dtype)  # [i, j]: j after i
-    self_ = (pos[None, :] == pos[:, None]).astype(dots.dtype)
-    dots = dots - MASK_LATER * later - MASK_SELF * self_
-    p = jax.nn.softmax(dots, axis=-1)
-    return jnp.einsum("bhij,bhjk,hkd->bid", p, v, w_o)
+    return jnp.einsum("bhlk,hkd->bld", full_shared_qk_attention(q, v, mask), w_o)
 
 # %% ../nbs/08_duplication.ipynb #11484945
 def init_model(rng, vocab_size, seq_len, d_model=64, n_heads=4, d_ff=128, n_layers=1):

@@ -18,7 +18,7 @@ from .checks import resolve_n_buckets
 from .sort import sort_buckets
 from .dotandv import combine_hash_rounds, unsort
 from .checks import (check_chunking, check_float_array, check_int, check_mask, mask_call_error,
-                                 warn_wasted_chunks_after)
+                                 bucket_state_padding, warn_wasted_chunks_after)
 
 trax = import_trax()
 from trax import fastmath
@@ -35,7 +35,8 @@ def _check_inputs(layer, x, mask):
     if mask is not None:
         check_mask(mask, x.shape[:1], name="mask (one example)")
     check_chunking(x.shape[0], layer._chunk_len)
-    warn_wasted_chunks_after(layer._causal, layer._n_chunks_after)
+    if not isinstance(layer, tl.LSHSelfAttention):  # LSH chunks follow the buckets: later chunks are not wasted
+        warn_wasted_chunks_after(layer._causal, layer._n_chunks_after)
 
 # %% ../nbs/05_layers.ipynb #2e2e7d03
 def _check_layer_sizes(init, args, kwargs):
@@ -142,8 +143,8 @@ class OurLSHSelfAttention(LabLayerMixin, tl.LSHSelfAttention):
         n_buckets = resolve_n_buckets(self._n_buckets, q.shape[0], self._chunk_len)
         buckets = our_hash_vectors(q, hash_subrng, n_buckets, self._n_hashes, mask=mask, verbose=self.verbose)
         stored = buckets
-        if self._max_length_for_buckets and buckets.shape[0] < self._n_hashes * self._max_length_for_buckets:
-            padding = self._n_hashes * self._max_length_for_buckets - buckets.shape[0]
+        padding = bucket_state_padding(self._n_hashes, q.shape[0], self._max_length_for_buckets)
+        if padding:
             stored = np.concatenate([buckets, np.zeros(padding, dtype=np.int32)], axis=0)
         return buckets, (stored, hash_rng)
 

@@ -18,7 +18,8 @@ import numpy as onp
 from matplotlib.patches import Patch
 
 from .checks import check_chunking, check_float_array, check_int, check_same, resolve_n_buckets
-from .fast import hash_vectors, lsh_attention_core, normalize_keys, sort_by_buckets, undo_sort
+from .fast import (combine_rounds, hash_buckets_by_round, inverse_permutation, lsh_attention_rounds,
+                               normalize_keys, sorted_positions)
 
 # %% ../nbs/06_pictures.ipynb #73aeda18
 def clustered_queries(rng, length, depth, n_clusters, noise=0.5, random_frac=0.1):
@@ -123,20 +124,19 @@ def lsh_rounds(q, v, buckets, chunk_len, n_chunks_before=1, n_chunks_after=0):
     q `[seq_len, d_qk]`, v `[seq_len, d_v]`, buckets int `[n_hashes, seq_len]` ->
     `(out [seq_len, d_v], round_out [n_hashes, seq_len, d_v], round_lse [n_hashes, seq_len])`.
     """
-    out, round_out, round_lse = lsh_attention_core(q[None, None], v[None, None], buckets[None, None], None,
-                                                   chunk_len=chunk_len, n_chunks_before=n_chunks_before,
-                                                   n_chunks_after=n_chunks_after, causal=False, return_rounds=True)
-    return out[0, 0], round_out[0, 0], round_lse[0, 0]
+    round_out, round_lse = lsh_attention_rounds(q[None, None], v[None, None], buckets[None, None], None,
+                                                chunk_len=chunk_len, n_chunks_before=n_chunks_before,
+                                                n_chunks_after=n_chunks_after, causal=False)
+    return combine_rounds(round_out[0], round_lse[0])[0], round_out[0, 0], round_lse[0, 0]
 
 
 @functools.partial(jax.jit, static_argnums=(3, 4, 5, 6, 7))
 def _lsh_steps(q, v, rng, n_buckets, n_hashes, chunk_len, n_chunks_before, n_chunks_after):
     "`lsh_steps` after its checks, compiled once per shape and setting."
     L = q.shape[0]
-    _, local, _ = hash_vectors(q[None, None], rng, n_buckets, n_hashes, return_local=True)
-    buckets = local[0, 0]                                   # [R, L]
-    st = sort_by_buckets(buckets, L)                        # [R, L]
-    undo = undo_sort(st)
+    buckets = hash_buckets_by_round(q[None, None], rng, n_buckets, n_hashes)[0, 0]  # [R, L]
+    st = sorted_positions(buckets, L)                        # [R, L]
+    undo = inverse_permutation(st)
     out, round_out, round_lse = lsh_rounds(q, v, buckets, chunk_len, n_chunks_before, n_chunks_after)
     return LSHSteps(buckets, st, undo, round_out, round_lse, out)
 
@@ -276,7 +276,7 @@ def lsh_counts(sorted_pos, chunk_len, n_chunks_before=1, n_chunks_after=0):
     ----------
     sorted_pos
         int `[n_hashes, seq_len]`, each round's positions in sorted order (`LSHSteps.sorted_pos`,
-        or `sort_by_buckets` of the bucket ids).
+        or `sorted_positions` of the bucket ids).
     chunk_len
         chunk length (int >= 2, dividing `seq_len`).
     n_chunks_before

@@ -12,20 +12,9 @@ import numpy as onp
 import pytest
 
 from reformer_lab.bench import exact_chunked_attention
-from reformer_lab.duplication import shared_qk_full_attention
-from reformer_lab.fast import _masked_dots, normalize_keys
+from reformer_lab.duplication import shared_qk_full_attention as dense_attention  # masked, causal, dense
 
 B, D, H, DQK, DV = 2, 16, 2, 8, 4
-
-
-def dense_attention(x, weights, mask=None):
-    "The same attention with one dense `[B, H, L, L]` score array, masked by `fast._masked_dots` (the reference)."
-    w_q, w_v, w_o = weights
-    q, v = jnp.einsum("bld,hdk->bhlk", x, w_q), jnp.einsum("bld,hdk->bhlk", x, w_v)
-    pos = jnp.arange(1, x.shape[1] + 1)
-    kinfo = pos if mask is None else jnp.where(mask, pos, -pos)[:, None, :]
-    p = jax.nn.softmax(_masked_dots(q, normalize_keys(q), pos, kinfo, True, mask is not None), axis=-1)
-    return jnp.einsum("bhij,bhjk,hkd->bid", p, v, w_o)
 
 
 def outputs_and_grads(attention, x, weights, cotangent, mask):
@@ -80,22 +69,14 @@ def test_equals_dense_attention(length, q_chunk_len, k_chunk_len, skip_future, m
     with none averages the keys it visits, not all keys (see the notebook); it gets no weight in the loss here."""
     weights, x, cotangent = inputs(length, seed=length)
     mask = make_mask(mask_kind, length, seed=length)
-    reference = dense_attention if mask is not None else lambda x, w, m: shared_qk_full_attention(x, w)
     seen = onp.ones((B, length), bool) if mask is None else onp.cumsum(mask, axis=1) > 0
     cotangent = cotangent * seen[..., None]
     exact = functools.partial(exact_chunked_attention, q_chunk_len=q_chunk_len, k_chunk_len=k_chunk_len,
                               skip_future=skip_future)
     got = jax.jit(functools.partial(outputs_and_grads, lambda x, w, m: exact(x, w, m)))(x, weights, cotangent, mask)
-    want = jax.jit(functools.partial(outputs_and_grads, reference))(x, weights, cotangent, mask)
+    want = jax.jit(functools.partial(outputs_and_grads, dense_attention))(x, weights, cotangent, mask)
     assert_relative(got[0] * seen[..., None], want[0] * seen[..., None], 1e-5, "outputs")
     assert_relative(got[1], want[1], 1e-5, "gradients w.r.t. x, w_q, w_v, w_o")
-
-
-def test_dense_reference_is_the_lab_reference():
-    "Without a mask, the masked dense reference is `duplication.shared_qk_full_attention`, used in the grid above."
-    weights, x, _ = inputs(40, seed=1)
-    both = jax.jit(lambda x, w: (dense_attention(x, w), shared_qk_full_attention(x, w)))(x, weights)
-    assert_relative(*both, 1e-6, "dense references")
 
 
 def test_never_holds_an_l_by_l_array():
