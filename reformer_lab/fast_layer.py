@@ -104,26 +104,55 @@ class FastLSHSelfAttention(LabLayerMixin, tl.LSHSelfAttention):
         self.state = tuple(cache)
         return out
 
+    def _x_and_mask(self, inputs):
+        "`(x, mask)` from the layer's inputs (`mask` None unless built with `masked=True`); clear errors otherwise."
+        if self._bias:
+            raise ValueError("bias=True is not supported by LSHSelfAttention (Trax's forward ignores it): "
+                             "build the layer with bias=False")
+        if self._masked:
+            if not (isinstance(inputs, (tuple, list)) and len(inputs) == 2):
+                raise mask_call_error(True)
+            return tuple(inputs)
+        if isinstance(inputs, (tuple, list)):
+            raise mask_call_error(False)
+        return inputs, None
+
+    def _attend(self, x, mask, weights, state, rng, update_state=True):
+        "`lsh_self_attention` with this layer's settings: `(output, new_state)`."
+        return lsh_self_attention(
+            x, weights, state, rng, mask, n_heads=self._n_heads, chunk_len=self._chunk_len,
+            n_chunks_before=self._n_chunks_before, n_chunks_after=self._n_chunks_after, n_hashes=self._n_hashes,
+            n_buckets=self._n_buckets, causal=self._causal, attention_dropout=self._attention_dropout,
+            output_dropout=self._output_dropout, max_length_for_buckets=self._max_length_for_buckets,
+            update_state=update_state)
+
     def forward(self, inputs):
         "The layer's output for `x` or `(x, mask)`; updates `self.state` (new buckets and hash keys, or the cache)."
         if self._delegates_to_trax():
             return super().forward(inputs)
-        if self._bias:
-            raise ValueError("bias=True is not supported by LSHSelfAttention (Trax's forward ignores it): "
-                             "build the layer with bias=False")
         if self._incremental:
             return self._predict(inputs)
-        if self._masked:
-            if not (isinstance(inputs, (tuple, list)) and len(inputs) == 2):
-                raise mask_call_error(True)
-            x, mask = inputs
-        else:
-            if isinstance(inputs, (tuple, list)):
-                raise mask_call_error(False)
-            x, mask = inputs, None
-        out, self.state = lsh_self_attention(
-            x, self.weights, self.state, self.rng, mask, n_heads=self._n_heads, chunk_len=self._chunk_len,
-            n_chunks_before=self._n_chunks_before, n_chunks_after=self._n_chunks_after, n_hashes=self._n_hashes,
-            n_buckets=self._n_buckets, causal=self._causal, attention_dropout=self._attention_dropout,
-            output_dropout=self._output_dropout, max_length_for_buckets=self._max_length_for_buckets)
+        x, mask = self._x_and_mask(inputs)
+        out, self.state = self._attend(x, mask, self.weights, self.state, self.rng)
         return out
+
+    def forward_and_or_backward(self, inputs, weights, state, rng, output_grad=None, compute_output=True,
+                                update_state=True):
+        """What Trax's reversible layers call (`tl.ReversibleHalfResidual`) instead of `forward`: the output, the new
+        state, and -- given `output_grad` -- the gradients of the inputs and weights, by the fast path's custom VJP.
+
+        Returns `(output, new_state, inputs_grad, weights_grad)`, each None when not asked for (as Trax's method).
+        """
+        if self._delegates_to_trax() or self._incremental:
+            return super().forward_and_or_backward(inputs, weights, state, rng, output_grad=output_grad,
+                                                   compute_output=compute_output, update_state=update_state)
+        x, mask = self._x_and_mask(inputs)
+        attend = lambda x, weights: self._attend(x, mask, weights, state, rng, update_state)
+        if output_grad is None:
+            out, new_state = attend(x, weights)
+            inputs_grad = weights_grad = None
+        else:
+            out, pull_back, new_state = jax.vjp(attend, x, weights, has_aux=True)
+            x_grad, weights_grad = pull_back(output_grad)
+            inputs_grad = x_grad if mask is None else (x_grad, jax.numpy.zeros_like(mask))
+        return (out if compute_output else None, new_state if update_state else None, inputs_grad, weights_grad)
