@@ -53,6 +53,22 @@ def _block_qkv(table, src, q_info, k_info, b, M, offsets, d):
     return raw[offsets.index(0)], raw, k, v, qi, jnp.concatenate(k_infos, axis=2)
 
 
+def _block_window(table, src, q_info, k_info, b, M, before, after, d):
+    """The forward's `_block_qkv`: the `M + before + after` consecutive chunks that the block's windows cover are
+    gathered and their keys normalised once, then each offset's window is a slice of them (not one gather and one
+    normalisation per offset). Returns queries, normalised keys, values and position infos as `_block_qkv` does."""
+    n_chunks = src.shape[0]
+    chunk_ids = (b * M - before + jnp.arange(M + before + after, dtype=jnp.int32)) % n_chunks
+    rows = _rows(table, _rows(src, chunk_ids))  # [M + before + after, N, c, F]
+    keys, infos = normalize_keys(rows[..., :d]), _rows(k_info, chunk_ids)
+    window = lambda a, i: a[before + i : before + i + M]
+    offsets = range(-before, after + 1)
+    k = jnp.concatenate([window(keys, i) for i in offsets], axis=2)
+    v = jnp.concatenate([window(rows[..., d:], i) for i in offsets], axis=2)
+    qi = lax.dynamic_slice_in_dim(q_info, b * M, M, 0)
+    return window(rows[..., :d], 0), k, v, qi, jnp.concatenate([window(infos, i) for i in offsets], axis=2)
+
+
 class KernelConfig(NamedTuple):
     "The blocked kernel's static settings (hashable: the custom VJP takes them as a non-differentiable argument)."
     causal: bool  # mask keys later than the query
@@ -65,10 +81,9 @@ class KernelConfig(NamedTuple):
 
 def _attention_step(table, src, q_info, k_info, mult, cfg):
     """The body of the blocked attention: block index b -> (o [M, N, c, e], lse [M, N, c])."""
-    offsets = list(range(-cfg.before, cfg.after + 1))
 
     def step(b):
-        q, _, k, v, qi, ki = _block_qkv(table, src, q_info, k_info, b, cfg.M, offsets, cfg.d_qk)
+        q, k, v, qi, ki = _block_window(table, src, q_info, k_info, b, cfg.M, cfg.before, cfg.after, cfg.d_qk)
         dots = _masked_dots(q, k, qi, ki, cfg.causal, cfg.masked)
         m = jnp.max(dots, axis=-1, keepdims=True)
         w = jnp.exp(dots - m)
