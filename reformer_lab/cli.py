@@ -204,6 +204,25 @@ def main(argv=None):
     bench.add_argument("--decode-out", default=None, help="save the decode timings as JSON here")
     bench.add_argument("--decode-plot", default="reformer_lab_decode.png",
                        help="save the decode plot here (default reformer_lab_decode.png)")
+    bench.add_argument("--model", action="store_true",
+                       help="instead of the table: the whole model, trax.models.ReformerLM with FastLSHSelfAttention "
+                            "against tl.LSHSelfAttention: one jitted training step (loss, gradients, Adam update) at "
+                            "each of --lengths (first of --n-hashes, or 4 if listed), both models in one round-robin")
+    bench.add_argument("--model-layers", type=int, default=2, help="reversible layers of the --model run (default 2)")
+    bench.add_argument("--model-out", default=None, help="save the --model timings as JSON here")
+    bench.add_argument("--model-plot", default="reformer_lab_model.png",
+                       help="save the --model plot here (default reformer_lab_model.png)")
+    bench.add_argument("--floor", action="store_true",
+                       help="instead of the table: fast and trax at 16k with 4 rounds next to a 4096x4096 matmul, in "
+                            "--rounds independent round-robins: each pass as a fraction of its matmul floor, and the "
+                            "spread of the speed-up (ignores --lengths, --n-hashes, --include)")
+    bench.add_argument("--floor-out", default=None, help="save the --floor timings as JSON here")
+    bench.add_argument("--rounds", type=int, default=5, help="independent round-robins of --floor (default 5)")
+    bench.add_argument("--longest", action="store_true",
+                       help="instead of the table: fast and trax at 16k, 64k, 256k and 1M tokens (4 rounds) and exact "
+                            "attention at 4k-16k, in one round-robin per pass, skipping what XLA predicts needs more "
+                            "than 16 GiB (ignores --lengths, --n-hashes, --include; use --repeats 2: about an hour)")
+    bench.add_argument("--longest-out", default=None, help="save the --longest timings as JSON here")
     args = parser.parse_args(argv)
     try:
         if args.command == "demo":
@@ -218,6 +237,39 @@ def main(argv=None):
 def _run_bench_command(args):
     import json
     from reformer_lab import bench
+    if args.floor or args.longest:  # instead of the table: the limits of the fast path (18_limits)
+        import os
+        import sys
+        from reformer_lab import limits
+        runs = [(args.floor, lambda: limits.floor_run(rounds=args.rounds, repeats=args.repeats, out=print),
+                 limits.format_floor, args.floor_out),
+                (args.longest, lambda: limits.longest_run(repeats=args.repeats, out=print), limits.format_longest,
+                 args.longest_out)]
+        for wanted, run, show, path in runs:
+            if not wanted:
+                continue
+            load, start = os.getloadavg(), time.perf_counter()
+            rows = run()
+            print(show(rows))
+            if path:
+                limits.save_limits(rows, path, command="reformer-lab " + " ".join(sys.argv[1:]),
+                                   wall_s=time.perf_counter() - start, load_average_before=list(load),
+                                   **limits.run_conditions())
+                print(f"results saved to {path}")
+        return
+    if args.model and args.decode:
+        raise ValueError("--model and --decode are separate runs: give one of them")
+    if args.model:
+        from reformer_lab import model_bench
+        rows = model_bench.model_bench(lengths=tuple(args.lengths), n_layers=args.model_layers,
+                                       n_hashes=4 if 4 in args.n_hashes else args.n_hashes[0], repeats=args.repeats)
+        print(model_bench.format_model_table(rows))
+        if args.model_out:
+            bench.save_results(rows, args.model_out)
+            print(f"results saved to {args.model_out}")
+        model_bench.plot_model_bench(rows, args.model_plot)
+        print(f"plot saved to {args.model_plot}")
+        return
     if args.decode:
         rows = bench.decode_times(lengths=tuple(args.lengths), n_hashes=4 if 4 in args.n_hashes else args.n_hashes[0],
                                   repeats=args.repeats)
