@@ -220,8 +220,9 @@ def main(argv=None):
     bench.add_argument("--rounds", type=int, default=5, help="independent round-robins of --floor (default 5)")
     bench.add_argument("--longest", action="store_true",
                        help="instead of the table: fast and trax at 16k, 64k, 256k and 1M tokens (4 rounds) and exact "
-                            "attention at 4k-16k, in one round-robin per pass, skipping what XLA predicts needs more "
-                            "than 16 GiB (ignores --lengths, --n-hashes, --include; use --repeats 2: about an hour)")
+                            "attention at 4k-16k; below 1M in one round-robin per pass, each 1M case alone with its 16k "
+                            "case beside it; a pass runs only if the process's memory plus XLA's peak estimate stays "
+                            "within 16 GiB (ignores --lengths, --n-hashes, --include; use --repeats 2: about an hour)")
     bench.add_argument("--longest-out", default=None, help="save the --longest timings as JSON here")
     args = parser.parse_args(argv)
     try:
