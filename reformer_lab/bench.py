@@ -5,10 +5,10 @@
 # %% auto #0
 __all__ = ['D_MODEL', 'N_HEADS', 'D_HEAD', 'CHUNK_LEN', 'LSH_CONFIG', 'FULL_ATTENTION', 'NO_HASH_ROUNDS', 'TIMED_APART',
            'PLOT_LABELS', 'peak_bytes', 'implementations', 'skip_reason', 'time_interleaved', 'timing_groups',
-           'run_bench', 'format_table', 'format_stages', 'scaling_exponent', 'plot_bench', 'save_results',
-           'load_results', 'forward_flops', 'matmul_floor_seconds', 'stage_calls', 'stage_times', 'scaling_times',
-           'exact_chunked_attention', 'crossover', 'format_crossover', 'format_speedups', 'decode_times',
-           'format_decode_table', 'plot_decode']
+           'run_bench', 'format_table', 'format_stages', 'scaling_exponent', 'finish_figure', 'plot_bench',
+           'save_results', 'load_results', 'forward_flops', 'matmul_floor_seconds', 'stage_calls', 'stage_times',
+           'scaling_times', 'exact_chunked_attention', 'crossover', 'format_crossover', 'format_speedups',
+           'decode_times', 'format_decode_table', 'plot_decode']
 
 # %% ../nbs/15_bench.ipynb #9a6f1844
 import json
@@ -321,6 +321,13 @@ PLOT_LABELS = {"fast": "fast path (this package)", "trax": "Trax LSHSelfAttentio
                "full_jax": "full attention, jax.nn.dot_product_attention", "hf_torch": "HuggingFace Reformer LSH (PyTorch)",
                "exact_chunked": "exact attention, chunked (online softmax)"}
 
+def finish_figure(fig, path=None):
+    "Lay out a benchmark figure, save it as a PNG at `path` (unless None), and return it: every plot of the benchmarks ends so."
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(path, dpi=120)
+    return fig
+
 def plot_bench(rows, path=None, n_hashes=4):
     """Forward and forward+backward time against length (log-log) for each implementation.
 
@@ -357,10 +364,7 @@ def plot_bench(rows, path=None, n_hashes=4):
         ax.set_title(f"{title} (LSH: {n_hashes} hash rounds; dashed: full attention)", fontsize=10)
         ax.grid(True, which="both", alpha=0.3)
     axes[0].legend(fontsize=8)
-    fig.tight_layout()
-    if path is not None:
-        fig.savefig(path, dpi=120)
-    return fig
+    return finish_figure(fig, path)
 
 def save_results(rows, path, device=None):
     """Write the rows and a description of where they were measured to a JSON file.
@@ -815,7 +819,4 @@ def plot_decode(rows, path=None):
     ax.set_xscale("log", base=2); ax.set_yscale("log")
     ax.set_xlabel("context length (tokens)"); ax.set_ylabel("seconds per new token (median)")
     ax.set_title(f"one LSH layer, n_hashes={rows[0]['n_hashes']}"); ax.grid(True, which="both", alpha=0.3); ax.legend()
-    fig.tight_layout()
-    if path is not None:
-        fig.savefig(path, dpi=120)
-    return fig
+    return finish_figure(fig, path)

@@ -663,10 +663,7 @@ def plot_longest(rows, path=None):
         ax.set_title(f"{dict(fwd='forward', fwd_bwd='forward + backward')[p]}, one layer, batch 1", fontsize=10)
         ax.grid(True, which="both", alpha=0.3)
     axes[0].legend(fontsize=8)
-    fig.tight_layout()
-    if path is not None:
-        fig.savefig(path, dpi=120)
-    return fig
+    return bench.finish_figure(fig, path)
 
 # %% ../nbs/18_limits.ipynb #7aaaf0eb
 def run_conditions():

@@ -11,7 +11,8 @@ import functools
 
 import numpy as onp
 
-from .bench import CHUNK_LEN, D_HEAD, D_MODEL, LSH_CONFIG, N_HEADS, peak_bytes, time_interleaved
+from .bench import (CHUNK_LEN, D_HEAD, D_MODEL, LSH_CONFIG, N_HEADS, finish_figure, peak_bytes,
+                                time_interleaved)
 from .checks import check_chunking, check_int
 
 # %% ../nbs/17_model_bench.ipynb #a1f0c009
@@ -240,7 +241,4 @@ def plot_model_bench(rows, path=None):
     axes[0].set_title(f"one training step, {n.get('n_layers')} layers, {n.get('n_hashes')} hash rounds", fontsize=10)
     axes[1].set_title("peak memory", fontsize=10)
     axes[0].legend(fontsize=8, loc="upper center")
-    fig.tight_layout()
-    if path is not None:
-        fig.savefig(path, dpi=120)
-    return fig
+    return finish_figure(fig, path)
