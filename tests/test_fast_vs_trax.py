@@ -112,3 +112,17 @@ def test_fast_layer_matches_lab_layer_with_left_padding():
         layer.init(tl.shapes.signature((X, left_pad)), rng=jax.random.PRNGKey(4))
         outs.append(jax.jit(layer.pure_fn)((X, left_pad), layer.weights, layer.state, layer.rng)[0])
     onp.testing.assert_allclose(outs[0], outs[1], atol=1e-5)
+
+
+def test_gradients_match_trax_with_one_chunk_blocks_and_two_chunks_back():
+    """Batch x heads above 64 makes the kernel take one chunk per block (M = 1); with two chunks back the windows
+    reach past the block. The backward once asserted `n_chunks_before <= M` and failed here (batch 17, 4 heads)."""
+    x = jax.random.normal(jax.random.PRNGKey(8), (17, 32, D_MODEL))
+    layers = []
+    for cls in (FastLSHSelfAttention, tl.LSHSelfAttention):
+        layer = cls(n_heads=4, d_qk=4, d_v=4, chunk_len=8, n_hashes=2, n_buckets=4, n_chunks_before=2, causal=True)
+        layer.init(tl.shapes.signature(x), rng=jax.random.PRNGKey(9))
+        layers.append(layer)
+    ours, theirs = gradients_together(layers, x)
+    for a, b in zip(jax.tree_util.tree_leaves(ours), jax.tree_util.tree_leaves(theirs), strict=True):
+        onp.testing.assert_allclose(a, b, atol=1e-4, rtol=1e-5)
