@@ -217,13 +217,18 @@ def main(argv=None):
                             "--rounds independent round-robins: each pass as a fraction of its matmul floor, and the "
                             "spread of the speed-up (ignores --lengths, --n-hashes, --include)")
     bench.add_argument("--floor-out", default=None, help="save the --floor timings as JSON here")
-    bench.add_argument("--rounds", type=int, default=5, help="independent round-robins of --floor (default 5)")
+    bench.add_argument("--rounds", type=int, default=5, help="independent round-robins of --floor and --matrix (default 5)")
     bench.add_argument("--longest", action="store_true",
                        help="instead of the table: fast and trax at 16k, 64k, 256k and 1M tokens (4 rounds) and exact "
                             "attention at 4k-16k; below 1M in one round-robin per pass, each 1M case alone with its 16k "
                             "case beside it; a pass runs only if the process's memory plus XLA's peak estimate stays "
                             "within 16 GiB (ignores --lengths, --n-hashes, --include; use --repeats 2: about an hour)")
     bench.add_argument("--longest-out", default=None, help="save the --longest timings as JSON here")
+    bench.add_argument("--matrix", action="store_true",
+                       help="instead of the table: fast and trax (n_parallel_heads=1) at 16k with 4 rounds, causal and "
+                            "not, forward / input gradient / input and weight gradients, --rounds round-robins per cell "
+                            "(ignores --lengths, --n-hashes, --include)")
+    bench.add_argument("--matrix-out", default=None, help="save the --matrix timings as JSON here")
     args = parser.parse_args(argv)
     try:
         if args.command == "demo":
@@ -238,14 +243,16 @@ def main(argv=None):
 def _run_bench_command(args):
     import json
     from reformer_lab import bench
-    if args.floor or args.longest:  # instead of the table: the limits of the fast path (18_limits)
+    if args.floor or args.longest or args.matrix:  # instead of the table: the limits of the fast path (18_limits)
         import os
         import sys
         from reformer_lab import limits
         runs = [(args.floor, lambda: limits.floor_run(rounds=args.rounds, repeats=args.repeats, out=print),
                  limits.format_floor, args.floor_out),
                 (args.longest, lambda: limits.longest_run(repeats=args.repeats, out=print), limits.format_longest,
-                 args.longest_out)]
+                 args.longest_out),
+                (args.matrix, lambda: limits.matrix_run(rounds=args.rounds, repeats=args.repeats, out=print),
+                 limits.format_matrix, args.matrix_out)]
         for wanted, run, show, path in runs:
             if not wanted:
                 continue
