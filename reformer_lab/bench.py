@@ -5,10 +5,10 @@
 # %% auto #0
 __all__ = ['D_MODEL', 'N_HEADS', 'D_HEAD', 'CHUNK_LEN', 'LSH_CONFIG', 'FULL_ATTENTION', 'NO_HASH_ROUNDS', 'TIMED_APART',
            'PLOT_LABELS', 'peak_bytes', 'implementations', 'skip_reason', 'time_interleaved', 'timing_groups',
-           'run_bench', 'format_table', 'format_stages', 'scaling_exponent', 'finish_figure', 'plot_bench',
-           'save_results', 'load_results', 'forward_flops', 'matmul_floor_seconds', 'stage_calls', 'stage_times',
-           'scaling_times', 'exact_chunked_attention', 'crossover', 'format_crossover', 'format_speedups',
-           'decode_times', 'format_decode_table', 'plot_decode']
+           'run_bench', 'format_table', 'format_stages', 'scaling_exponent', 'log_log_axes', 'finish_figure',
+           'plot_bench', 'save_results', 'load_results', 'forward_flops', 'matmul_floor_seconds', 'stage_calls',
+           'stage_times', 'scaling_times', 'exact_chunked_attention', 'crossover', 'format_crossover',
+           'format_speedups', 'decode_times', 'format_decode_table', 'plot_decode']
 
 # %% ../nbs/15_bench.ipynb #9a6f1844
 import json
@@ -325,6 +325,12 @@ PLOT_LABELS = {"fast": "fast path (this package)", "trax": "Trax LSHSelfAttentio
                "full_jax": "full attention, jax.nn.dot_product_attention", "hf_torch": "HuggingFace Reformer LSH (PyTorch)",
                "exact_chunked": "exact attention, chunked (online softmax)"}
 
+def log_log_axes(ax, xlabel, ylabel, title, **title_kw):
+    "Time against length on log-log axes (lengths in powers of two), labelled and gridded: every benchmark plot's axes."
+    ax.set_xscale("log", base=2); ax.set_yscale("log")
+    ax.set_xlabel(xlabel); ax.set_ylabel(ylabel); ax.set_title(title, **title_kw)
+    ax.grid(True, which="both", alpha=0.3)
+
 def finish_figure(fig, path=None):
     "Lay out a benchmark figure, save it as a PNG at `path` (unless None), and return it: every plot of the benchmarks ends so."
     fig.tight_layout()
@@ -363,10 +369,8 @@ def plot_bench(rows, path=None, n_hashes=4):
                 full = name in NO_HASH_ROUNDS
                 ax.plot(*zip(*pts), marker="o", ls="--" if full else "-",
                         label=PLOT_LABELS.get(name, name) + ("" if full else f", {n_hashes} rounds"))
-        ax.set_xscale("log", base=2); ax.set_yscale("log")
-        ax.set_xlabel("sequence length"); ax.set_ylabel("seconds (median)")
-        ax.set_title(f"{title} (LSH: {n_hashes} hash rounds; dashed: full attention)", fontsize=10)
-        ax.grid(True, which="both", alpha=0.3)
+        log_log_axes(ax, "sequence length", "seconds (median)",
+                     f"{title} (LSH: {n_hashes} hash rounds; dashed: full attention)", fontsize=10)
     axes[0].legend(fontsize=8)
     return finish_figure(fig, path)
 
@@ -821,7 +825,7 @@ def plot_decode(rows, path=None):
     lengths = [r["length"] for r in rows]
     ax.plot(lengths, [r["rerun_s"] for r in rows], marker="o", label="re-run the fast forward on the prefix")
     ax.plot(lengths, [r["step_s"] for r in rows], marker="o", label="decode_step with the cache")
-    ax.set_xscale("log", base=2); ax.set_yscale("log")
-    ax.set_xlabel("context length (tokens)"); ax.set_ylabel("seconds per new token (median)")
-    ax.set_title(f"one LSH layer, n_hashes={rows[0]['n_hashes']}"); ax.grid(True, which="both", alpha=0.3); ax.legend()
+    log_log_axes(ax, "context length (tokens)", "seconds per new token (median)",
+                 f"one LSH layer, n_hashes={rows[0]['n_hashes']}")
+    ax.legend()
     return finish_figure(fig, path)

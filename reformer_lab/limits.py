@@ -664,10 +664,8 @@ def plot_longest(rows, path=None):
                 xs = [pts[-1][0]] + sorted(far)
                 ax.plot(xs, [pts[-1][1]] + [far[x] for x in xs[1:]], ls="--", marker="o", mfc="none",
                         color=line.get_color(), label=f"{bench.PLOT_LABELS.get(name, name)}: extrapolated")
-        ax.set_xscale("log", base=2); ax.set_yscale("log")
-        ax.set_xlabel("sequence length (tokens)"); ax.set_ylabel("seconds (median)")
-        ax.set_title(f"{dict(fwd='forward', fwd_bwd='forward + backward')[p]}, one layer, batch 1", fontsize=10)
-        ax.grid(True, which="both", alpha=0.3)
+        bench.log_log_axes(ax, "sequence length (tokens)", "seconds (median)",
+                           f"{dict(fwd='forward', fwd_bwd='forward + backward')[p]}, one layer, batch 1", fontsize=10)
     axes[0].legend(fontsize=8)
     return bench.finish_figure(fig, path)
 
