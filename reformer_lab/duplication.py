@@ -247,14 +247,8 @@ def model_logits(params, tokens, rng, attention="full", n_hashes=1, chunk_len=32
     rng
         PRNG key `[2]` for the hash (ignored in effect by full attention); layer `i` hashes with
         `hash_keys(rng, batch, heads, i)`.
-    attention
-        as in `attention_kwargs`.
-    n_hashes
-        as in `attention_kwargs`.
-    chunk_len
-        as in `attention_kwargs`.
-    n_buckets
-        as in `attention_kwargs`.
+    attention, n_hashes, chunk_len, n_buckets
+        the attention, as in `attention_kwargs`.
     mask
         optional bool `[batch, seq_len]`: False marks padding, which no position attends to.
 
@@ -323,13 +317,7 @@ def train_model(rng, *, vocab_size, seq_len, attention="full", n_hashes=1, chunk
         the task (as in `duplication_batch`).
     seq_len
         the task (as in `duplication_batch`).
-    attention
-        the attention used in training (as in `attention_kwargs`).
-    n_hashes
-        the attention used in training (as in `attention_kwargs`).
-    chunk_len
-        the attention used in training (as in `attention_kwargs`).
-    n_buckets
+    attention, n_hashes, chunk_len, n_buckets
         the attention used in training (as in `attention_kwargs`).
     d_model
         the model (as in `init_model`).
@@ -440,9 +428,7 @@ def decode_kwargs(attention, max_len, n_hashes=1, chunk_len=32, n_buckets=None):
         `"full"` or `"lsh"`.
     max_len
         cache length: the model's number of learned positions.
-    n_hashes
-        as in `attention_kwargs`.
-    chunk_len
+    n_hashes, chunk_len
         as in `attention_kwargs`.
     n_buckets
         LSH buckets per round: fixed (an even int or a list of even ints), not None.
@@ -478,11 +464,7 @@ def decode_greedy(params, prompt, rng, n_new, *, attention="full", n_hashes=1, c
         PRNG key `[2]` of the hash functions, fixed for the whole decode.
     n_new
         tokens to generate.
-    attention
-        as in `attention_kwargs`.
-    n_hashes
-        as in `attention_kwargs`.
-    chunk_len
+    attention, n_hashes, chunk_len
         as in `attention_kwargs`.
     n_buckets
         as in `decode_kwargs` (fixed for LSH).
