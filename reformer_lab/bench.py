@@ -401,6 +401,9 @@ def forward_flops(length, n_hashes, chunk_len=CHUNK_LEN, n_chunks_before=1, head
                   d_model=D_MODEL):
     """Multiply-add FLOPs (x2) of the forward pass: projections, hashing, and chunk attention with its neighbours.
 
+    The sum of `limits.flop_parts`, where the formulas are written down and checked against the programs' own count
+    (Trax's bucket rule, factorised above 128 buckets).
+
     Parameters
     ----------
     length
@@ -418,12 +421,9 @@ def forward_flops(length, n_hashes, chunk_len=CHUNK_LEN, n_chunks_before=1, head
     d_model
         model width.
     """
-    proj = 2 * length * d_model * heads * 2 * d_head + 2 * length * heads * d_head * d_model
-    n_buckets = 2 * max(1, length // chunk_len)
-    hash_ = 2 * length * heads * d_head * n_hashes * (n_buckets if n_buckets <= 128 else 2 * int(n_buckets ** 0.5)) // 2
-    window = (1 + n_chunks_before) * chunk_len
-    attention = 2 * 2 * n_hashes * length * heads * window * d_head
-    return proj + hash_ + attention
+    from reformer_lab.limits import flop_parts  # the limits page builds on this one
+    return sum(flop_parts(length, n_hashes, chunk_len=chunk_len, n_chunks_before=n_chunks_before, heads=heads,
+                          d_head=d_head, d_model=d_model).values())
 
 def matmul_floor_seconds(length, n_hashes, gflops=160.0):
     """Seconds the forward pass's FLOPs take at `gflops` GFLOP/s: a floor no implementation beats on this machine.

@@ -7,7 +7,7 @@ __all__ = ['BACKWARD_RULES', 'PASS_NAMES', 'LONGEST_LENGTHS', 'EXACT_LENGTHS', '
            'flop_parts', 'pass_flops', 'matmul_call', 'floor_run', 'floor_summary', 'format_floor', 'fit_power_law',
            'input_bytes', 'resident_bytes', 'memory_plan', 'longest_run', 'longest_summary', 'duration',
            'format_longest', 'plot_longest', 'matrix_layer', 'matrix_programs', 'same_program', 'matrix_run',
-           'matrix_speedups', 'format_matrix', 'run_conditions', 'save_limits']
+           'matrix_speedups', 'matrix_times', 'format_matrix', 'run_conditions', 'save_limits']
 
 # %% ../nbs/18_limits.ipynb #4fd8cff8
 import gc
@@ -786,11 +786,16 @@ def matrix_speedups(rows, fast="fast", baseline="trax"):
             out.setdefault((c, g), []).append(t[baseline, c, g, r] / t[fast, c, g, r])
     return out
 
-def format_matrix(rows, fast="fast", baseline="trax"):
-    "The matrix as a markdown table: each cell's median times (ms) and its speed-up, median [min-max] over rounds."
+def matrix_times(rows):
+    "`{(name, causal, gradient): [seconds, round by round]}` from `matrix_run` rows."
     times = {}
     for r in rows:
         times.setdefault((r["name"], r["causal"], r["gradient"]), []).append(r["seconds"])
+    return times
+
+def format_matrix(rows, fast="fast", baseline="trax"):
+    "The matrix as a markdown table: each cell's median times (ms) and its speed-up, median [min-max] over rounds."
+    times = matrix_times(rows)
     ms = lambda key: f"{1e3 * statistics.median(times[key]):.0f}"
     lines = [f"| causal | pass | {baseline} ms | {fast} ms | speed-up, median [min-max] over rounds |",
              "|---|---|---:|---:|---:|"]
