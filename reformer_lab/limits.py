@@ -7,7 +7,8 @@ __all__ = ['BACKWARD_RULES', 'PASS_NAMES', 'LONGEST_LENGTHS', 'EXACT_LENGTHS', '
            'flop_parts', 'pass_flops', 'matmul_call', 'floor_run', 'floor_summary', 'format_floor', 'fit_power_law',
            'input_bytes', 'resident_bytes', 'memory_plan', 'longest_run', 'longest_summary', 'duration',
            'format_longest', 'plot_longest', 'matrix_layer', 'matrix_programs', 'same_program', 'matrix_run',
-           'matrix_speedups', 'matrix_times', 'format_matrix', 'run_conditions', 'save_limits']
+           'matrix_speedups', 'matrix_times', 'format_matrix', 'core_gains', 'usable_cpus', 'run_conditions',
+           'save_limits']
 
 # %% ../nbs/18_limits.ipynb #4fd8cff8
 import gc
@@ -804,10 +805,22 @@ def format_matrix(rows, fast="fast", baseline="trax"):
                      "{:.2f}x [{:.2f}-{:.2f}] |".format(*_spread(s)))
     return "\n".join(lines)
 
+def core_gains(rows, fewer_cores_rows):
+    """`{(name, causal, gradient): median time with fewer cores / median time with all}`: how many times longer each
+    implementation's cell took in a run restricted to fewer cores (`taskset`), from two `matrix_run` results. Each
+    median is over its own run's rounds, so a ratio compares two runs, under two loads."""
+    many, few = matrix_times(rows), matrix_times(fewer_cores_rows)
+    return {cell: statistics.median(few[cell]) / statistics.median(many[cell]) for cell in many if cell in few}
+
 # %% ../nbs/18_limits.ipynb #7aaaf0eb
+def usable_cpus():
+    "How many cores this process may run on (fewer than the machine's under `taskset`; all of them where unknown)."
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
 def run_conditions():
-    "What the machine was doing: `dict(load_average, cpus, max_rss_bytes)` (1/5/15-minute load, this process's peak)."
-    return dict(load_average=list(os.getloadavg()), cpus=os.cpu_count(),
+    """What the machine was doing: `dict(load_average, cpus, usable_cpus, max_rss_bytes)` (1/5/15-minute load, the
+    machine's cores and those the process may use, this process's peak)."""
+    return dict(load_average=list(os.getloadavg()), cpus=os.cpu_count(), usable_cpus=usable_cpus(),
                 max_rss_bytes=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
 
 def save_limits(rows, path, **conditions):
