@@ -252,13 +252,19 @@ def normalize_keys(q):
     return k / jnp.sqrt(jnp.float32(d))
 
 
-def _masked_dots(q, k, q_info, k_info, causal, masked):
+def _masked_dots(q, k, q_info, k_info, causal, masked, keys_first=False):
     """Scores `[..., c, K]` of queries `[..., c, d]` and keys `[..., K, d]`, with the lab's penalties subtracted:
     later keys (`causal`), the query's own position (always), padding keys (`masked`: negative `k_info`).
-    `q_info [..., c]` and `k_info [..., K]` are positions counted from 1."""
-    dots = jnp.einsum("...cd,...kd->...ck", q, k)
-    q_info = q_info.astype(jnp.float32)[..., :, None]
-    k_info = k_info.astype(jnp.float32)[..., None, :]
+    `q_info [..., c]` and `k_info [..., K]` are positions counted from 1. With `keys_first`, the same scores
+    transposed, `[..., K, c]` (the fast kernel's backward works in that orientation)."""
+    if keys_first:
+        dots = jnp.einsum("...kd,...cd->...kc", k, q)
+        q_info = q_info.astype(jnp.float32)[..., None, :]
+        k_info = k_info.astype(jnp.float32)[..., :, None]
+    else:
+        dots = jnp.einsum("...cd,...kd->...ck", q, k)
+        q_info = q_info.astype(jnp.float32)[..., :, None]
+        k_info = k_info.astype(jnp.float32)[..., None, :]
     # Same float ops, same order as the lab's (and Trax's) mask_self_attention.
     if causal:
         dots = dots - MASK_LATER * (q_info < k_info)

@@ -36,37 +36,25 @@ def _norm_keys_vjp(q, g_k, d):
     return (r / sd) * g_k - (r * r * r / (sd * d)) * q * dot
 
 # %% ../nbs/12b_fast_kernel.ipynb #8f67ed57
-def _block_qkv(table, src, q_info, k_info, b, M, offsets, d):
-    """Block `b` of `M` chunks: its queries `[M, N, c, d]`, the raw query rows of every window chunk (for the
-    key-norm VJP), the normalised keys `[M, N, K, d]`, values `[M, N, K, e]` and position infos of the window."""
-    n_chunks = src.shape[0]
-    ids = b * M + jnp.arange(M, dtype=jnp.int32)
-    rows, k_infos = [], []
-    for i in offsets:
-        chunk_ids = ids if i == 0 else (ids + i) % n_chunks
-        rows.append(_rows(table, _rows(src, chunk_ids)))  # [M, N, c, F]
-        k_infos.append(_rows(k_info, chunk_ids))
-    raw = [r[..., :d] for r in rows]
-    k = jnp.concatenate([normalize_keys(kq) for kq in raw], axis=2)
-    v = jnp.concatenate([r[..., d:] for r in rows], axis=2)
-    qi = lax.dynamic_slice_in_dim(q_info, b * M, M, 0)
-    return raw[offsets.index(0)], raw, k, v, qi, jnp.concatenate(k_infos, axis=2)
-
-
 def _block_window(table, src, q_info, k_info, b, M, before, after, d):
-    """The forward's `_block_qkv`: the `M + before + after` consecutive chunks that the block's windows cover are
-    gathered and their keys normalised once, then each offset's window is a slice of them (not one gather and one
-    normalisation per offset). Returns queries, normalised keys, values and position infos as `_block_qkv` does."""
+    """Block `b` (chunks `b*M .. b*M + M - 1`) and the window its chunks attend to.
+
+    The `W = M + before + after` consecutive chunks that the block's windows cover are gathered and their keys
+    normalised once; each offset's window is a slice of them. Returns the queries `[M, N, c, d]`, the normalised
+    keys `[M, N, K, d]`, the values `[M, N, K, e]`, the query and key position infos `[M, N, c]` and `[M, N, K]`,
+    and the raw query rows of the `W` window chunks `[W, N, c, d]` (the backward's key-normalisation VJP goes
+    through them)."""
     n_chunks = src.shape[0]
     chunk_ids = (b * M - before + jnp.arange(M + before + after, dtype=jnp.int32)) % n_chunks
-    rows = _rows(table, _rows(src, chunk_ids))  # [M + before + after, N, c, F]
-    keys, infos = normalize_keys(rows[..., :d]), _rows(k_info, chunk_ids)
+    rows = _rows(table, _rows(src, chunk_ids))  # [W, N, c, F]
+    raw = rows[..., :d]
+    keys, infos = normalize_keys(raw), _rows(k_info, chunk_ids)
     window = lambda a, i: a[before + i : before + i + M]
     offsets = range(-before, after + 1)
     k = jnp.concatenate([window(keys, i) for i in offsets], axis=2)
     v = jnp.concatenate([window(rows[..., d:], i) for i in offsets], axis=2)
     qi = lax.dynamic_slice_in_dim(q_info, b * M, M, 0)
-    return window(rows[..., :d], 0), k, v, qi, jnp.concatenate([window(infos, i) for i in offsets], axis=2)
+    return window(raw, 0), k, v, qi, jnp.concatenate([window(infos, i) for i in offsets], axis=2), raw
 
 
 class KernelConfig(NamedTuple):
@@ -83,7 +71,7 @@ def _attention_step(table, src, q_info, k_info, mult, cfg):
     """The body of the blocked attention: block index b -> (o [M, N, c, e], lse [M, N, c])."""
 
     def step(b):
-        q, k, v, qi, ki = _block_window(table, src, q_info, k_info, b, cfg.M, cfg.before, cfg.after, cfg.d_qk)
+        q, k, v, qi, ki, _ = _block_window(table, src, q_info, k_info, b, cfg.M, cfg.before, cfg.after, cfg.d_qk)
         dots = _masked_dots(q, k, qi, ki, cfg.causal, cfg.masked)
         m = jnp.max(dots, axis=-1, keepdims=True)
         w = jnp.exp(dots - m)
@@ -170,11 +158,11 @@ def _lac_fwd(table, src, inverse, q_info, k_info, mult, cfg):
 # %% ../nbs/12b_fast_kernel.ipynb #f4f72a3f
 def _lac_bwd(cfg, res, g):
     """The gradient table `g_table [rows, F]` (`[g_q | g_v]` per row) for the output's cotangent `g [rows, e]`."""
-    d, M = cfg.d_qk, cfg.M
+    d, M, before, after = cfg.d_qk, cfg.M, cfg.before, cfg.after
     table, src, inverse, q_info, k_info, mult, lse, lse_tot, out = res
     n_chunks, N, c = src.shape
     F = table.shape[-1]
-    offsets = list(range(-cfg.before, cfg.after + 1))
+    W = M + before + after  # the chunks one block's windows cover
     # Round combine: out = sum_r w_r o_r, w = Trax's exp(l - logsumexp(l)).
     # g l_r = w_r (g.o_r - g.out / sum_r w_r); folding into the attention
     # softmax backward leaves  g_s = w p (g_p - g_out / rowsum(p)).
@@ -182,39 +170,38 @@ def _lac_bwd(cfg, res, g):
     w_sum = jnp.sum(_rows(w_slot.reshape(-1), inverse), axis=-1)  # [rows]
     g_out = jnp.sum(g * out, axis=-1) / w_sum  # [rows]
     g_out_slot = _rows(g_out, src)  # [C, N, c]
+    mult_t = None if mult is None else mult.T  # [K, c]
 
-    def block_grads(b):
-        q, raw, k, v, qi, ki = _block_qkv(table, src, q_info, k_info, b, M, offsets, d)
-        sl = lambda x: lax.dynamic_slice_in_dim(x, b * M, M, 0)
-        lse_b, w_b, g_out_b = sl(lse)[..., None], sl(w_slot)[..., None], sl(g_out_slot)[..., None]
-        g_o = _rows(g, sl(src))  # [M, N, c, e]
-        dots = _masked_dots(q, k, qi, ki, cfg.causal, cfg.masked)
-        p = jnp.exp(dots - lse_b)
-        p_dropped = p if mult is None else p * mult
-        g_p = jnp.einsum("mnce,mnke->mnck", g_o, v)
+    def window_grads(b):
+        """`[W, N, c, F]`: what block `b` contributes to the gradient of each window chunk's rows. The scores are
+        taken keys first, `[M, N, K, c]`, so that the key and value gradients contract both operands over their
+        second-to-last axis."""
+        q, k, v, qi, ki, raw = _block_window(table, src, q_info, k_info, b, M, before, after, d)
+        per_query = lambda x: lax.dynamic_slice_in_dim(x, b * M, M, 0)[..., None, :]  # [M, N, 1, c]
+        lse_b, w_b, g_out_b = per_query(lse), per_query(w_slot), per_query(g_out_slot)
+        g_o = _rows(g, lax.dynamic_slice_in_dim(src, b * M, M, 0))  # [M, N, c, e]
+        p = jnp.exp(_masked_dots(q, k, qi, ki, cfg.causal, cfg.masked, keys_first=True) - lse_b)  # [M, N, K, c]
+        p_dropped = p if mult is None else p * mult_t
+        g_p = jnp.einsum("mnke,mnce->mnkc", v, g_o)
         if mult is not None:
-            g_p = g_p * mult
-        row_sum = jnp.sum(p, axis=-1, keepdims=True)
-        g_s = (w_b * p) * (g_p - g_out_b / row_sum)
-        g_q = jnp.einsum("mnck,mnkd->mncd", g_s, k)
-        g_k = jnp.einsum("mnck,mncd->mnkd", g_s, q)
-        g_v = jnp.einsum("mnck,mnce->mnke", p_dropped, w_b * g_o)
-        parts = []
-        for n, i in enumerate(offsets):
-            window = slice(n * c, (n + 1) * c)
-            g_row = _norm_keys_vjp(raw[n], g_k[:, :, window], d)
-            if i == 0:
-                g_row = g_row + g_q
-            parts.append(jnp.concatenate([g_row, g_v[:, :, window]], axis=-1))
-        return parts
+            g_p = g_p * mult_t
+        g_s = (w_b * p) * (g_p - g_out_b / jnp.sum(p, axis=-2, keepdims=True))
+        g_q = jnp.einsum("mnkc,mnkd->mncd", g_s, k)
+        g_kv = jnp.concatenate([jnp.einsum("mnkc,mncd->mnkd", g_s, q),
+                                jnp.einsum("mnkc,mnce->mnke", p_dropped, jnp.swapaxes(w_b, -1, -2) * g_o)], axis=-1)
+        # offset i's keys are window chunks before + i .. before + i + M - 1: their gradients are summed per chunk,
+        # so that each chunk goes through the key-normalisation VJP once
+        g_win = jnp.zeros((W, N, c, F), table.dtype)
+        for n, i in enumerate(range(-before, after + 1)):
+            g_win = g_win.at[before + i : before + i + M].add(g_kv[:, :, n * c : (n + 1) * c])
+        g_rows = _norm_keys_vjp(raw, g_win[..., :d], d).at[before : before + M].add(g_q)
+        return jnp.concatenate([g_rows, g_win[..., d:]], axis=-1)
+
+    window_ids = jnp.arange(W, dtype=jnp.int32)
 
     def body(b, g_table):
-        ids = b * M + jnp.arange(M, dtype=jnp.int32)
-        for i, part in zip(offsets, block_grads(b)):
-            chunk_ids = ids if i == 0 else (ids + i) % n_chunks
-            idx = _rows(src, chunk_ids)  # [M, N, c]
-            g_table = g_table.at[idx.reshape(-1)].add(part.reshape(-1, F), mode="promise_in_bounds")
-        return g_table
+        idx = _rows(src, (b * M - before + window_ids) % n_chunks)  # [W, N, c]: the window chunks' table rows
+        return g_table.at[idx.reshape(-1)].add(window_grads(b).reshape(-1, F), mode="promise_in_bounds")
 
     g_table = lax.fori_loop(0, n_chunks // M, body, jnp.zeros_like(table))
     return g_table, None, None, None, None, None
