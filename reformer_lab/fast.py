@@ -257,14 +257,10 @@ def _masked_dots(q, k, q_info, k_info, causal, masked, keys_first=False):
     later keys (`causal`), the query's own position (always), padding keys (`masked`: negative `k_info`).
     `q_info [..., c]` and `k_info [..., K]` are positions counted from 1. With `keys_first`, the same scores
     transposed, `[..., K, c]` (the fast kernel's backward works in that orientation)."""
-    if keys_first:
-        dots = jnp.einsum("...kd,...cd->...kc", k, q)
-        q_info = q_info.astype(jnp.float32)[..., None, :]
-        k_info = k_info.astype(jnp.float32)[..., :, None]
-    else:
-        dots = jnp.einsum("...cd,...kd->...ck", q, k)
-        q_info = q_info.astype(jnp.float32)[..., :, None]
-        k_info = k_info.astype(jnp.float32)[..., None, :]
+    dots = jnp.einsum("...kd,...cd->...kc", k, q) if keys_first else jnp.einsum("...cd,...kd->...ck", q, k)
+    q_axis, k_axis = (-2, -1) if keys_first else (-1, -2)  # each info varies along its own axis of `dots`
+    q_info = jnp.expand_dims(q_info.astype(jnp.float32), q_axis)
+    k_info = jnp.expand_dims(k_info.astype(jnp.float32), k_axis)
     # Same float ops, same order as the lab's (and Trax's) mask_self_attention.
     if causal:
         dots = dots - MASK_LATER * (q_info < k_info)
