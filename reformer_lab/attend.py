@@ -42,7 +42,7 @@ def our_softmax(x, passthrough=False):
 
 # %% ../nbs/01_attend.ipynb #bc1e45c9
 def mask_self_attention(dots, q_info, kv_info, causal=True, exclude_self=True, masked=False):
-    """Push masked attention scores towards -infinity.
+    """Push masked attention scores towards -infinity (a masked score is the penalty alone, whatever the key).
 
     Parameters
     ----------
@@ -68,6 +68,16 @@ def mask_self_attention(dots, q_info, kv_info, causal=True, exclude_self=True, m
         check_bool(flag, value)
     q_info = q_info.astype(np.float32)
     kv_info = kv_info.astype(np.float32)
+    # A masked score is first set to 0, so that a NaN or an infinite key cannot reach a query that must not see it
+    # (NaN - 1e9 is NaN); for finite scores the numbers are unchanged.
+    hard = None
+    if causal:
+        hard = fastmath.lt(q_info, kv_info)
+    if masked:
+        padding = fastmath.lt(kv_info, np.zeros_like(kv_info))
+        hard = padding if hard is None else np.logical_or(hard, padding)
+    if hard is not None:
+        dots = np.where(hard, np.zeros_like(dots), dots)
     if causal:
         dots = dots - MASK_LATER * fastmath.lt(q_info, kv_info).astype(np.float32)
     if exclude_self:
@@ -172,6 +182,11 @@ def our_simple_attend(q, k=None, v=None, mask_fn=None, q_info=None, kv_info=None
         if kv_info is None:
             kv_info = q_info if share_qk else np.arange(1, k.shape[-2] + 1, dtype=np.int32)
     k = k / np.sqrt(k.shape[-1])
+    # A key row with a NaN or an infinity (in the key or its value): NaN for every query that sees it, nothing
+    # (zero value, masked score) for a query that must not.
+    bad = np.logical_not(np.logical_and(np.all(np.isfinite(k), axis=-1), np.all(np.isfinite(v), axis=-1)))[..., None]
+    k = np.where(bad, np.full_like(k, np.nan), k)
+    v = np.where(bad, np.zeros_like(v), v)
 
     dots = np.matmul(q, np.swapaxes(k, -1, -2))
     if verbose:

@@ -524,8 +524,8 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from .checks import check_bool, check_float_array, check_int, check_mask
-from .fast import _check_weights, _masked_dots, init_lsh_params, normalize_keys
+from .checks import check_bool, check_float_array, check_int, check_mask, check_weights
+from .fast import _masked_dots, guard_nonfinite, init_lsh_params, normalize_keys
 
 def _chunk(a, i, size, axis):
     "Chunk `i` (of length `size`) of `a` along `axis`."
@@ -568,7 +568,12 @@ def _online_backward(q, k, v, kinfo, o, m, l, do, cfg):
     other arguments as for `_online_forward`. Each block's weights are recomputed: nothing `[L, L]` is kept."""
     cq, ck, skip_future, masked = cfg
     nq, nk = q.shape[2] // cq, q.shape[2] // ck
-    delta = jnp.sum(do * o, -1)  # [B, H, L]: each row's sum over keys of p * (do . v)
+    # A row whose output is NaN (it sees a non-finite row: guard_nonfinite) passes no gradient: p = 0 there, and
+    # the scores of the other rows are recomputed from the finite rows only.
+    skip = jnp.isnan(o[..., 0])  # [B, H, L]
+    q, k = (jnp.where(jnp.isnan(a), 0.0, a) for a in (q, k))
+    m, l = jnp.where(skip, jnp.inf, m), jnp.where(skip, 1.0, l)
+    delta = jnp.where(skip, 0.0, jnp.sum(do * o, -1))  # [B, H, L]: each row's sum over keys of p * (do . v)
 
     def query_chunk(i, grads):
         dq, dk, dv = grads
@@ -608,10 +613,7 @@ def _check_exact_args(x, weights, mask, q_chunk_len, k_chunk_len, skip_future):
     check_float_array("x", x, 3, "[batch, seq_len, d_model]")
     if x.shape[1] < 1:
         raise ValueError(f"x must hold at least one position, got shape {tuple(x.shape)}")
-    (H, D, _), dv = _check_weights(weights)[0].shape, weights[1].shape[-1]
-    if D != x.shape[-1] or tuple(weights[1].shape[:2]) != (H, D) or tuple(weights[2].shape) != (H, dv, D):
-        raise ValueError(f"weights must have shapes w_q [heads, d_model={x.shape[-1]}, d_qk], w_v [heads, d_model, d_v], "
-                         f"w_o [heads, d_v, d_model]; got {[tuple(w.shape) for w in weights]}")
+    check_weights(weights, x.shape[-1])
     if mask is not None:
         check_mask(mask, x.shape[:2])
     check_int("q_chunk_len", q_chunk_len, minimum=1)
@@ -628,6 +630,8 @@ def _exact_chunked(x, weights, mask, q_chunk_len, k_chunk_len, skip_future):
     q, v = jnp.einsum("bld,hdk->bhlk", xp, w_q), jnp.einsum("bld,hdk->bhlk", xp, w_v)
     pos = jnp.arange(1, Lp + 1, dtype=jnp.int32)
     kinfo = pos if mask is None else jnp.where(jnp.pad(mask, ((0, 0), (0, Lp - L))), pos, -pos)[:, None, :]
+    qv = guard_nonfinite(jnp.concatenate([q, v], axis=-1), q.shape[-1], None if mask is None else kinfo > 0)
+    q, v = qv[..., :q.shape[-1]], qv[..., q.shape[-1]:]
     o = _online_attention(q, normalize_keys(q), v, kinfo, (cq, ck, skip_future, mask is not None))
     return jnp.einsum("bhlk,hkd->bld", o[:, :, :L], w_o).astype(x.dtype)
 

@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['MASK_LATER', 'MASK_SELF', 'check_bool', 'check_int', 'check_float_array', 'check_mask', 'check_same',
-           'check_chunking', 'warn_wasted_chunks_after', 'bucket_factors', 'resolve_n_buckets', 'mask_call_error',
-           'bucket_state_padding', 'agreement']
+           'check_chunking', 'warn_wasted_chunks_after', 'check_weights', 'check_rate', 'check_prng_key',
+           'bucket_factors', 'resolve_n_buckets', 'mask_call_error', 'bucket_state_padding', 'agreement']
 
 # %% ../nbs/11_checks.ipynb #32e1beb5
 import warnings
@@ -129,6 +129,75 @@ def warn_wasted_chunks_after(causal, n_chunks_after):
         warnings.warn(f"n_chunks_after={n_chunks_after} with causal=True: later chunks are masked out anyway "
                       f"(except where chunks wrap around), so this only wastes work; use n_chunks_after=0",
                       stacklevel=3)
+
+# %% ../nbs/11_checks.ipynb #76ec8ce9
+def check_weights(weights, d_model, n_heads=None):
+    """Raise unless `weights` is the triple `(w_q [H, D, d], w_v [H, D, e], w_o [H, e, D])` of float arrays whose
+    shapes fit each other and `d_model` (and `n_heads`, if given): the one check of an LSH layer's weights.
+
+    Parameters
+    ----------
+    weights
+        the tuple to check (as `tl.LSHSelfAttention`'s weights, or `fast.init_lsh_params`'s).
+    d_model
+        `D`, the width of the inputs.
+    n_heads
+        `H`, or None to take it from `w_q`.
+
+    Returns
+    -------
+    result
+        `(H, d, e)`: heads, query/key depth, value depth.
+    """
+    if not (isinstance(weights, (tuple, list)) and len(weights) == 3):
+        raise TypeError("weights must be the tuple (w_q [heads, d_model, d_qk], w_v [heads, d_model, d_v], "
+                        f"w_o [heads, d_v, d_model]) of tl.LSHSelfAttention, got {type(weights).__name__}"
+                        + (f" of length {len(weights)}" if hasattr(weights, "__len__") else ""))
+    for name, w in zip(("w_q", "w_v", "w_o"), weights):
+        check_float_array(name, w, 3, "[heads, ., .]")
+    H = weights[0].shape[0] if n_heads is None else n_heads
+    d, e = weights[0].shape[-1], weights[1].shape[-1]
+    expected = {"w_q": (H, d_model, d), "w_v": (H, d_model, e), "w_o": (H, e, d_model)}
+    for (name, shape), w in zip(expected.items(), weights):
+        if tuple(w.shape) != shape:
+            raise ValueError(f"{name} must have shape {shape} ([heads, d_model, d_qk], [heads, d_model, d_v], "
+                             f"[heads, d_v, d_model] with n_heads={H}, d_model={d_model}), got "
+                             f"{[tuple(w.shape) for w in weights]}" + (
+                                 ": w_o looks transposed, use jnp.swapaxes(w_o, 1, 2)"
+                                 if name == "w_o" and tuple(w.shape) == (H, d_model, e) else ""))
+    return H, d, e
+
+
+# %% ../nbs/11_checks.ipynb #adc70b17
+def _is_traced(value):
+    "Whether `value` is a JAX tracer (an argument of a function being jit-compiled, vmapped or differentiated)."
+    import jax
+    return isinstance(value, jax.core.Tracer)
+
+def check_rate(name, rate):
+    "Raise unless `rate` is a concrete number in `[0, 1)` (a dropout rate: it decides which program runs)."
+    if _is_traced(rate):
+        raise TypeError(f"{name} must be a concrete Python number, got a traced value: pass it as a static "
+                        f"argument (jax.jit(..., static_argnames=['{name}'])) or close over it")
+    if isinstance(rate, bool) or not isinstance(rate, (int, float, onp.integer, onp.floating)):
+        raise TypeError(f"{name} must be a number in [0, 1), got {_kind(rate)}")
+    if not 0.0 <= rate < 1.0:
+        raise ValueError(f"{name} must be in [0, 1), got {rate!r}; 0.0 turns dropout off")
+
+def check_prng_key(name, key):
+    """Raise unless `key` is one PRNG key: a uint32 array `[2]` (`jax.random.PRNGKey`) or a typed key
+    (`jax.random.key`); return it as uint32 `[2]` data."""
+    import jax
+    if hasattr(key, "dtype") and jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key):
+        if tuple(key.shape) != ():
+            raise ValueError(f"{name} must be a single PRNG key, got typed keys of shape {tuple(key.shape)}")
+        key = jax.random.key_data(key)
+    if not (hasattr(key, "shape") and hasattr(key, "dtype")) or onp.dtype(key.dtype) != onp.uint32 \
+            or tuple(key.shape) != (2,):
+        raise TypeError(f"{name} must be a PRNG key (jax.random.PRNGKey(seed), or jax.random.key(seed)), "
+                        f"got {_kind(key)}")
+    return key
+
 
 # %% ../nbs/11_checks.ipynb #9bf2e8e9
 import math

@@ -14,9 +14,9 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from .checks import bucket_factors, check_float_array, check_int
-from .fast import (_masked_dots, combine_rounds, hash_buckets_by_round, init_lsh_params, lsh_self_attention,
-                               normalize_keys, sorted_positions, split_rngs)
+from .checks import bucket_factors, check_float_array, check_int, check_weights
+from .fast import (_masked_dots, combine_rounds, guard_nonfinite, hash_buckets_by_round, init_lsh_params,
+                               lsh_self_attention, normalize_keys, sorted_positions, split_rngs)
 from .fast_kernel import lsh_attention_blocked
 
 # %% ../nbs/14_decode.ipynb #c6bebba5
@@ -142,26 +142,44 @@ def _project(x, weights):
     return (x.reshape(B * L, D) @ w_qv).reshape(B, L, H, dqk + dv)
 
 
-def _check_decode(cache, x, weights, ndim, chunk_len, n_chunks_before, n_chunks_after):
-    "Shapes of `x` and `weights` against the cache; a concrete length that would overflow it."
+def _check_decode(cache, x, weights, ndim, n_hashes, n_buckets, chunk_len, n_chunks_before, n_chunks_after):
+    "`x`, `weights` and the settings against the cache; a concrete length that would overflow it."
+    if not isinstance(cache, DecodeCache):
+        raise TypeError(f"cache must be a DecodeCache (from init_decode_cache), got {type(cache).__name__}")
     check_float_array("x", x, ndim, "[batch, d_model]" if ndim == 2 else "[batch, seq_len, d_model]")
     B, H, M, d = cache.keys.shape
-    w_q = weights[0]
-    if x.shape[0] != B or w_q.shape[0] != H or w_q.shape[1] != x.shape[-1] or w_q.shape[2] != d:
-        raise ValueError(f"x {tuple(x.shape)} and w_q {tuple(w_q.shape)} do not match the cache: batch {B}, "
-                         f"{H} heads, keys of depth {d}")
+    R, nb = cache.order.shape[2], cache.counts.shape[-1]
+    if x.shape[0] != B:
+        raise ValueError(f"x has batch {x.shape[0]}, the cache was built for batch {B}")
+    _, d_w, e_w = check_weights(weights, x.shape[-1], H)
+    if (d_w, e_w) != (d, cache.values.shape[-1]):
+        raise ValueError(f"weights have d_qk={d_w}, d_v={e_w}; the cache was built for d_qk={d}, "
+                         f"d_v={cache.values.shape[-1]}")
+    check_int("n_hashes", n_hashes, minimum=1)
+    if n_hashes != R or n_buckets_total(n_buckets, n_hashes) != nb:
+        raise ValueError(f"n_hashes={n_hashes}, n_buckets={n_buckets!r} do not match the cache, built for "
+                         f"n_hashes={R} and {nb} buckets per round: decode with the settings of init_decode_cache")
+    check_int("chunk_len", chunk_len, minimum=1)
     check_int("n_chunks_before", n_chunks_before, minimum=0)
     check_int("n_chunks_after", n_chunks_after, minimum=0)
     if M % chunk_len:
         raise ValueError(f"chunk_len={chunk_len} does not divide the cache length {M}")
     new = 1 if ndim == 2 else x.shape[1]
+    if ndim == 3 and new < 1:
+        raise ValueError(f"x must hold at least one position, got shape {tuple(x.shape)}")
     if not isinstance(cache.length, jax.core.Tracer) and int(cache.length) + new > M:
         raise ValueError(f"the context would be {int(cache.length) + new} tokens, longer than the cache ({M}): "
                          f"build the cache with a larger max_len")
 
 
+def _keep_if(ok, new, old):
+    "`new` (a pytree) where the scalar `ok` holds, else `old`: a call that cannot run under jit changes nothing."
+    return jax.tree_util.tree_map(lambda a, b: jnp.where(ok, a, b), new, old)
+
+
 def prefill(cache, x, weights, *, n_hashes, n_buckets, chunk_len, n_chunks_before=1, n_chunks_after=0):
-    """Fill an empty cache with a prompt.
+    """Fill an empty cache with a prompt (under `jit`, where a non-empty cache cannot raise: NaN outputs and the
+    cache returned unchanged).
 
     Parameters
     ----------
@@ -182,13 +200,14 @@ def prefill(cache, x, weights, *, n_hashes, n_buckets, chunk_len, n_chunks_befor
     if not isinstance(cache.length, jax.core.Tracer) and int(cache.length) != 0:
         raise ValueError(f"prefill needs an empty cache, this one holds {int(cache.length)} positions: "
                          f"add tokens with extend or decode_step")
-    _check_decode(cache, x, weights, 3, chunk_len, n_chunks_before, n_chunks_after)
+    _check_decode(cache, x, weights, 3, n_hashes, n_buckets, chunk_len, n_chunks_before, n_chunks_after)
     B, P, D = x.shape
     Lp = -(-P // chunk_len) * chunk_len
     dqk = weights[0].shape[-1]
     xp = jnp.pad(x.astype(jnp.float32), ((0, 0), (0, Lp - P), (0, 0)))
     mask = jnp.broadcast_to(jnp.arange(Lp) < P, (B, Lp))
     qv = _project(xp, weights)
+    qv = guard_nonfinite(qv, dqk, mask[:, :, None])  # as the attention below does: what the cache holds is safe
     local = hash_buckets_by_round(qv[..., :dqk], cache.hash_keys, n_buckets, n_hashes, mask,
                                   layout="blhd")  # [B, H, R, Lp], padding in the extra bucket
     o = lsh_attention_blocked(qv, local, mask, d_qk=dqk, chunk_len=chunk_len, n_chunks_before=n_chunks_before,
@@ -198,10 +217,13 @@ def prefill(cache, x, weights, *, n_hashes, n_buckets, chunk_len, n_chunks_befor
     nb = cache.counts.shape[-1]
     count = lambda b: jnp.zeros((nb,), jnp.int32).at[b].add(1, mode="drop")  # padding (bucket nb) is dropped
     put = lambda buf, new: lax.dynamic_update_slice(buf, new, (0,) * buf.ndim)
-    return out.astype(x.dtype), cache._replace(
+    filled = cache._replace(
         keys=put(cache.keys, normalize_keys(qv_t[..., :dqk])), values=put(cache.values, qv_t[..., dqk:]),
-        order=put(cache.order, sorted_positions(local, Lp)), counts=jax.vmap(jax.vmap(jax.vmap(count)))(local),
+        order=put(cache.order, sorted_positions(local, Lp, nb + 1)), counts=jax.vmap(jax.vmap(jax.vmap(count)))(local),
         length=jnp.asarray(P, jnp.int32))
+    empty = cache.length == 0
+    return jnp.where(empty, out, jnp.nan).astype(x.dtype), _keep_if(empty, filled, cache)
+
 
 # %% ../nbs/14_decode.ipynb #831d5aad
 def _insert_sorted(order, rank, t):
@@ -243,10 +265,12 @@ def decode_step(cache, x, weights, *, n_hashes, n_buckets, chunk_len, n_chunks_b
     -------
     result
         `(out [B, D], cache)`: `out` equals `prefix_outputs(...)` at position `t` (to float rounding). Inside `jit`
-        a full cache cannot raise: the output is NaN instead. Jit it with `donate_argnums=0`: XLA then updates the
+        a full cache cannot raise: the output is NaN instead, and the cache comes back unchanged. A token with a
+        NaN or an infinity is cached like any other (in bucket 0 where it has no direction): its own output, and
+        that of every later token that sees it, is NaN, as in the forward. Jit it with `donate_argnums=0`: XLA then updates the
         cache in place instead of copying it every step.
     """
-    _check_decode(cache, x, weights, 2, chunk_len, n_chunks_before, n_chunks_after)
+    _check_decode(cache, x, weights, 2, n_hashes, n_buckets, chunk_len, n_chunks_before, n_chunks_after)
     B, D = x.shape
     _, H, M, dqk = cache.keys.shape
     dv = cache.values.shape[-1]
@@ -254,15 +278,18 @@ def decode_step(cache, x, weights, *, n_hashes, n_buckets, chunk_len, n_chunks_b
     qv = _project(x.astype(jnp.float32)[:, None], weights)  # [B, 1, H, d + dv]
     local = hash_buckets_by_round(qv[..., :dqk], cache.hash_keys, n_buckets, n_hashes, layout="blhd")
     b_t = local.reshape(N, R)
+    qv = guard_nonfinite(qv, dqk)
     q, v = qv[..., :dqk].reshape(N, dqk), qv[..., dqk:].reshape(N, dv)
     # Write the new row first, then read the window from the updated cache: XLA then updates a donated cache in
     # place (reading the old buffer next to an in-place write would make it copy the whole cache every step).
-    put = lambda buf, row: lax.dynamic_update_slice(buf, row.reshape(B, H, 1, -1), (0, 0, t, 0))
+    room = t < M  # else (only under jit: outside, _check_decode raises) nothing in the cache changes
+    keep = lambda buf, row: jnp.where(room, row.reshape(B, H, 1, -1), lax.dynamic_slice_in_dim(buf, t, 1, 2))
+    put = lambda buf, row: lax.dynamic_update_slice(buf, keep(buf, row), (0, 0, t, 0))
     keys, values = lax.optimization_barrier((put(cache.keys, normalize_keys(q)), put(cache.values, v)))
     counts = cache.counts.reshape(N, R, nb)
     rank = jnp.take_along_axis(jnp.cumsum(counts, axis=-1), b_t[..., None], axis=-1)[..., 0]  # buckets <= b_t
-    counts = counts + jax.nn.one_hot(b_t, nb, dtype=jnp.int32)
-    order = _insert_sorted(cache.order.reshape(N, R, M), rank, t)
+    counts = counts + room * jax.nn.one_hot(b_t, nb, dtype=jnp.int32)
+    order = jnp.where(room, _insert_sorted(cache.order.reshape(N, R, M), rank, t), cache.order.reshape(N, R, M))
     pos, real = _window(order, rank, t, chunk_len, n_chunks_before, n_chunks_after)  # [N, R, K]
     K = pos.shape[-1]
     gather = lambda buf: jnp.take_along_axis(buf, pos.reshape(B, H, R * K, 1), axis=2).reshape(N, R, K, -1)
@@ -273,17 +300,17 @@ def decode_step(cache, x, weights, *, n_hashes, n_buckets, chunk_len, n_chunks_b
     lse = jax.nn.logsumexp(dots, axis=-1, keepdims=True)
     o = jnp.einsum("nrqk,nrkd->nrqd", jnp.exp(dots - lse), gather(values))[:, :, 0]
     o = combine_rounds(o, lse[:, :, 0, 0]).reshape(B, H * dv)
-    out = jnp.where(t < M, o @ weights[2].reshape(H * dv, D), jnp.nan)
+    out = jnp.where(room, o @ weights[2].reshape(H * dv, D), jnp.nan)
     new = DecodeCache(keys, values, order.reshape(cache.order.shape), counts.reshape(cache.counts.shape),
-                      cache.hash_keys, t + 1)
+                      cache.hash_keys, t + room.astype(jnp.int32))
     return out.astype(x.dtype), new
 
 
 def extend(cache, x, weights, **kwargs):
     """`decode_step` over `x [B, S, D]` one position at a time (a `lax.scan`): `(out [B, S, D], cache)`, every
     output exact. Works on any cache, empty or not; `kwargs` as in `decode_step`."""
-    _check_decode(cache, x, weights, 3, kwargs["chunk_len"], kwargs.get("n_chunks_before", 1),
-                  kwargs.get("n_chunks_after", 0))
+    _check_decode(cache, x, weights, 3, kwargs["n_hashes"], kwargs["n_buckets"], kwargs["chunk_len"],
+                  kwargs.get("n_chunks_before", 1), kwargs.get("n_chunks_after", 0))
     body = lambda c, xt: decode_step(c, xt, weights, **kwargs)[::-1]
     cache, out = lax.scan(body, cache, jnp.swapaxes(x, 0, 1))
     return jnp.swapaxes(out, 0, 1), cache

@@ -5,16 +5,17 @@
 # %% auto #0
 __all__ = ['n_buckets_total', 'hash_buckets_by_round', 'add_round_offsets', 'hash_vectors', 'sorted_positions',
            'inverse_permutation', 'permute_in', 'permute_out', 'normalize_keys', 'full_shared_qk_attention',
-           'chunked_attention', 'combine_rounds', 'lsh_attention_rounds', 'lsh_attention_core', 'split_rngs',
-           'lsh_self_attention', 'init_lsh_params', 'init_lsh_state']
+           'guard_nonfinite', 'chunked_attention', 'combine_rounds', 'lsh_attention_rounds', 'lsh_attention_core',
+           'split_rngs', 'lsh_self_attention', 'init_lsh_params', 'init_lsh_state']
 
 # %% ../nbs/12_fast.ipynb #6bbc98ba
 import jax
 import jax.numpy as jnp
 from jax import lax
 
-from .checks import (MASK_LATER, MASK_SELF, bucket_factors, bucket_state_padding, check_chunking,
-                                 check_float_array, check_int, check_mask, resolve_n_buckets)
+from .checks import (MASK_LATER, MASK_SELF, bucket_factors, bucket_state_padding, check_bool,
+                                 check_chunking, check_float_array, check_int, check_mask, check_prng_key,
+                                 check_rate, check_weights, resolve_n_buckets)
 
 # %% ../nbs/12_fast.ipynb #daac7cd3
 def _first_argmax_pm(rv):
@@ -32,7 +33,9 @@ def _first_argmax_pm(rv):
     i_mx = jnp.min(jnp.where(rv == mx, iota, big), axis=-1)
     i_mn = jnp.min(jnp.where(rv == mn, iota, big), axis=-1)
     # max of [rv, -rv] is mx if mx >= -mn (ties -> first half, like argmax).
-    return jnp.where(mx[..., 0] >= -mn[..., 0], i_mx, half + i_mn)
+    first = jnp.where(mx[..., 0] >= -mn[..., 0], i_mx, half + i_mn)
+    # a vector with a NaN has no direction (no entry equals the max): it goes to the first bucket, not past the last
+    return jnp.where(first < big, first, 0)
 
 
 def _rotations(rng, d, n_hashes, rot_half):
@@ -154,30 +157,36 @@ def hash_vectors(vecs, rng, n_buckets, n_hashes, mask=None, chunk_len=None, layo
     return add_round_offsets(buckets, n_buckets_total(n_buckets, n_hashes, L, chunk_len, masked=mask is not None))
 
 # %% ../nbs/12_fast.ipynb #bf4511e2
-def sorted_positions(buckets, length):
-    """The positions of each round sorted by (bucket, position): Trax's `sticker % seqlen`.
+def sorted_positions(buckets, length, n_bucket_ids=None):
+    """The positions of each round sorted by (bucket, position): Trax's `sticker % seqlen`, at any length.
 
-    Equivalent to Trax's sort of `seqlen * (bucket + offset) + t` over all rounds
-    (offsets keep rounds apart), but as an independent single-operand sort of
-    `L` keys per round: the key itself encodes the position.
+    Each round is sorted on its own (rounds never mix). When `n_bucket_ids * length` fits in 32 bits, one uint32 key
+    `bucket * length + t` is sorted and the position read back as `key % length` (the fastest sort); otherwise,
+    or without `n_bucket_ids`, a stable sort of the buckets carries the positions along (about 3x slower, right at
+    every length and for any int32 ids, round offsets included).
 
     Parameters
     ----------
     buckets
-        `[..., R, L]` int32 bucket ids without round offsets.
+        `[..., R, L]` int32 bucket ids.
     length
         `L`.
+    n_bucket_ids
+        how many ids there can be (every id in `0 .. n_bucket_ids - 1`: no round offsets), or None.
 
     Returns
     -------
     result
         `[..., R, L]` int32: position of each sorted slot, per round.
     """
-    t = lax.broadcasted_iota(jnp.int32, buckets.shape, buckets.ndim - 1)
-    keys = lax.sort(buckets * length + t, dimension=buckets.ndim - 1, is_stable=False)
-    if length & (length - 1) == 0:
-        return keys & (length - 1)
-    return keys % length
+    axis = buckets.ndim - 1
+    t = lax.broadcasted_iota(jnp.int32, buckets.shape, axis)
+    if n_bucket_ids is None or n_bucket_ids * length > 2**32:
+        return lax.sort((buckets, t), dimension=axis, is_stable=True, num_keys=1)[1]
+    keys = lax.sort(buckets.astype(jnp.uint32) * jnp.uint32(length) + t.astype(jnp.uint32), dimension=axis,
+                    is_stable=False)
+    position = keys & jnp.uint32(length - 1) if length & (length - 1) == 0 else keys % jnp.uint32(length)
+    return position.astype(jnp.int32)
 
 
 def inverse_permutation(perm):
@@ -188,6 +197,7 @@ def inverse_permutation(perm):
     rows = lax.broadcasted_iota(jnp.int32, flat.shape, 0)
     inverse = jnp.zeros_like(flat).at[rows, flat].set(iota, unique_indices=True, indices_are_sorted=False)
     return inverse.reshape(perm.shape)
+
 
 # %% ../nbs/12_fast.ipynb #8c3850f3
 def _gather_rows(x, idx):
@@ -252,16 +262,42 @@ def normalize_keys(q):
     return k / jnp.sqrt(jnp.float32(d))
 
 
+def _hard_mask(q_info, k_info, causal, masked):
+    """Which scores are masked outright (bool, broadcast from `q_info [..., c, 1]` and `k_info [..., 1, K]`, or
+    None): later keys (`causal`) and padding keys (`masked`: negative `k_info`)."""
+    later = (q_info < k_info) if causal else None
+    padding = (k_info < 0) if masked else None
+    if later is None or padding is None:
+        return padding if later is None else later
+    return later | padding
+
+
+@jax.custom_jvp
+def _zero_where(hard, dots):
+    """`dots` with 0 where `hard`: the value is selected (a NaN there does not survive), the derivative is the
+    identity, as that of the lab's `dots - penalty` (so gradients are the lab's, all-masked rows included)."""
+    return jnp.where(hard, jnp.zeros((), dots.dtype), dots)
+
+
+_zero_where.defjvp(lambda primals, tangents: (_zero_where(*primals), tangents[1]))
+
+
 def _masked_dots(q, k, q_info, k_info, causal, masked, keys_first=False):
     """Scores `[..., c, K]` of queries `[..., c, d]` and keys `[..., K, d]`, with the lab's penalties subtracted:
     later keys (`causal`), the query's own position (always), padding keys (`masked`: negative `k_info`).
     `q_info [..., c]` and `k_info [..., K]` are positions counted from 1. With `keys_first`, the same scores
-    transposed, `[..., K, c]` (the fast kernel's backward works in that orientation)."""
+    transposed, `[..., K, c]` (the fast kernel's backward works in that orientation).
+
+    A masked score is selected, not only pushed down: it is the penalty alone, whatever the key holds (a NaN or
+    an infinite key cannot reach a query that must not see it); for finite scores it is the lab's number."""
     dots = jnp.einsum("...kd,...cd->...kc", k, q) if keys_first else jnp.einsum("...cd,...kd->...ck", q, k)
     q_axis, k_axis = (-2, -1) if keys_first else (-1, -2)  # each info varies along its own axis of `dots`
     q_info = jnp.expand_dims(q_info.astype(jnp.float32), q_axis)
     k_info = jnp.expand_dims(k_info.astype(jnp.float32), k_axis)
-    # Same float ops, same order as the lab's (and Trax's) mask_self_attention.
+    hard = _hard_mask(q_info, k_info, causal, masked)
+    if hard is not None:
+        dots = _zero_where(jnp.broadcast_to(hard, dots.shape), dots)
+    # Then the same float ops, in the same order, as the lab's (and Trax's) mask_self_attention.
     if causal:
         dots = dots - MASK_LATER * (q_info < k_info)
     dots = dots - MASK_SELF * (q_info == k_info)  # exclude_self
@@ -291,8 +327,41 @@ def full_shared_qk_attention(q, v, mask=None, *, causal=True):
     """
     pos = jnp.arange(1, q.shape[-2] + 1, dtype=jnp.int32)
     k_info = pos if mask is None else jnp.where(mask, pos, -pos)[:, None, :]
+    d = q.shape[-1]
+    qv = guard_nonfinite(jnp.concatenate([q, v], axis=-1), d, None if mask is None else mask[:, None, :])
+    q, v = qv[..., :d], qv[..., d:]
     p = jax.nn.softmax(_masked_dots(q, normalize_keys(q), pos, k_info, causal, mask is not None), axis=-1)
     return jnp.einsum("...ck,...ke->...ce", p, v)
+
+# %% ../nbs/12_fast.ipynb #8805b04e
+def guard_nonfinite(qv, d_qk, real=None):
+    """Rows `[q | v]` with a non-finite entry made harmless to every other row: the one home of the rule.
+
+    A real row with a NaN or an infinity anywhere gets NaN queries (so every query that may see it as a key, and
+    only those, turns NaN) and zero values (so a query that must not see it multiplies a zero weight by zero, not
+    by NaN). A padding row (`real` False) with one becomes zeros: padding never turns anything NaN. Finite rows
+    are returned unchanged; no gradient flows into a non-finite row.
+
+    Parameters
+    ----------
+    qv
+        rows `[..., d + e]`: queries (the keys are made from them), then values.
+    d_qk
+        `d`, how many of each row's entries are the query.
+    real
+        bool, broadcastable to `qv.shape[:-1]`: True for real tokens; None: all real.
+
+    Returns
+    -------
+    result
+        `[..., d + e]`, same dtype.
+    """
+    bad = ~jnp.isfinite(qv).all(axis=-1, keepdims=True)
+    poison = bad if real is None else bad & jnp.expand_dims(real, -1)
+    is_query = lax.broadcasted_iota(jnp.int32, (qv.shape[-1],), 0) < d_qk
+    fill = jnp.where(poison & is_query, jnp.nan, 0.0).astype(qv.dtype)
+    return jnp.where(bad, fill, qv)
+
 
 # %% ../nbs/12_fast.ipynb #f550b930
 def _dropout_multiplier(rng, rate, shape, dtype):
@@ -309,9 +378,9 @@ def _look_adjacent(x, before, after, axis):
     return jnp.concatenate(parts, axis=axis + 1)
 
 # %% ../nbs/12_fast.ipynb #808a8364
-def chunked_attention(sq, sk, sv, q_info, k_info, chunk_len, n_chunks_before, n_chunks_after, causal, masked,
+def _chunked_attention(sq, sk, sv, q_info, k_info, chunk_len, n_chunks_before, n_chunks_after, causal, masked,
                       dropout=0.0, rng=None):
-    """Trax's `attend` with `mask_self_attention`, for sorted sequences of all rounds at once.
+    """Trax's `attend` with `mask_self_attention`, for sorted sequences of all rounds at once, on finite rows.
 
     Parameters
     ----------
@@ -339,22 +408,54 @@ def chunked_attention(sq, sk, sv, q_info, k_info, chunk_len, n_chunks_before, n_
     Returns
     -------
     result
-        `(out [N, T, e], lse [N, T])`: each slot's output and the logsumexp of its scores.
+        `(out [N, T, e], lse [N, T], poisoned [N, T])`: each slot's output and the logsumexp of its scores,
+        computed as if the NaN rows of `guard_nonfinite` were zeros, and whether the slot is such a row or may see
+        one (its true output is NaN). The caller selects NaN there, after its last use of `out`, so that no NaN
+        reaches a gradient through a masked score.
     """
     N, T, d = sq.shape
     c = chunk_len
     C = T // c
     adjacent = lambda a: _look_adjacent(a, n_chunks_before, n_chunks_after, 1)
-    q = sq.reshape(N, C, c, d)
-    k = adjacent(sk.reshape(N, C, c, d))                 # [N, C, K, d]
+    bad = lambda a: jnp.isnan(a[..., 0])  # guard_nonfinite made such rows NaN throughout
+    finite = lambda a: jnp.where(jnp.isnan(a), 0.0, a)
+    q = finite(sq).reshape(N, C, c, d)
+    k = adjacent(finite(sk).reshape(N, C, c, d))         # [N, C, K, d]
     v = adjacent(sv.reshape(N, C, c, sv.shape[-1]))      # [N, C, K, e]
-    dots = _masked_dots(q, k, q_info.reshape(N, C, c), adjacent(k_info.reshape(N, C, c)), causal, masked)
+    qi, ki = q_info.reshape(N, C, c), adjacent(k_info.reshape(N, C, c))
+    dots = _masked_dots(q, k, qi, ki, causal, masked)
+    hard = _hard_mask(qi[..., :, None], ki[..., None, :], causal, masked)
+    k_bad = adjacent(bad(sk).reshape(N, C, c))[..., None, :]
+    sees_bad = jnp.broadcast_to(jnp.any(k_bad if hard is None else k_bad & ~hard, axis=-1), qi.shape)
     lse = jax.nn.logsumexp(dots, axis=-1, keepdims=True)
     p = jnp.exp(dots - lse)
     if dropout > 0.0:
         p = p * _dropout_multiplier(rng, dropout, p.shape[-2:], p.dtype)
     out = jnp.einsum("nmck,nmke->nmce", p, v)
-    return out.reshape(N, T, -1), lse.reshape(N, T)
+    return out.reshape(N, T, -1), lse.reshape(N, T), bad(sq) | sees_bad.reshape(N, T)
+
+
+def _poison(x, poisoned):
+    "`x [N, T, ...]` with NaN where `poisoned [N, T]`."
+    return jnp.where(poisoned.reshape(poisoned.shape + (1,) * (x.ndim - poisoned.ndim)), jnp.nan, x)
+
+
+def chunked_attention(sq, sk, sv, q_info, k_info, chunk_len, n_chunks_before, n_chunks_after, causal, masked,
+                      dropout=0.0, rng=None):
+    """Trax's `attend` with `mask_self_attention`, for sorted sequences of all rounds at once.
+
+    Parameters are those of `_chunked_attention`; rows may hold NaN where `guard_nonfinite` put it.
+
+    Returns
+    -------
+    result
+        `(out [N, T, e], lse [N, T])`: each slot's output and the logsumexp of its scores (NaN where it sees a NaN
+        row that it may see).
+    """
+    out, lse, poisoned = _chunked_attention(sq, sk, sv, q_info, k_info, chunk_len, n_chunks_before,
+                                            n_chunks_after, causal, masked, dropout, rng)
+    return _poison(out, poisoned), _poison(lse, poisoned)
+
 
 # %% ../nbs/12_fast.ipynb #7fa8a261
 def combine_rounds(o, lse):
@@ -376,8 +477,8 @@ def _sorted_key_info(sorted_pos, mask, n_heads):
     return jnp.where(real, sorted_pos + 1, -(sorted_pos + 1))
 
 # %% ../nbs/12_fast.ipynb #1035aea6
-def lsh_attention_rounds(q, v, buckets, mask, *, chunk_len, n_chunks_before, n_chunks_after, causal,
-                         attention_dropout=0.0, attend_rng=None):
+def _attention_rounds(q, v, buckets, mask, *, chunk_len, n_chunks_before, n_chunks_after, causal,
+                      attention_dropout=0.0, attend_rng=None, n_bucket_ids=None):
     """Each round's LSH self-attention (shared QK) for given buckets, in position order: the simple path.
 
     Parameters
@@ -402,65 +503,100 @@ def lsh_attention_rounds(q, v, buckets, mask, *, chunk_len, n_chunks_before, n_c
         dropout rate on the attention weights (needs `attend_rng` when > 0).
     attend_rng
         PRNG key `[2]` for the dropout, or None.
+    n_bucket_ids
+        how many bucket ids there can be (`sorted_positions`), or None.
 
     Returns
     -------
     result
-        `(round_out [B, H, R, L, e], round_lse [B, H, R, L])`: each round's output and logsumexp.
+        `(round_out [B, H, R, L, e], round_lse [B, H, R, L], poisoned [B, H, R, L])` as `_chunked_attention`'s, in
+        position order.
     """
     B, H, L, d = q.shape
     e = v.shape[-1]
     R = buckets.shape[2]
     N = B * H
-    sorted_pos = lax.stop_gradient(sorted_positions(lax.stop_gradient(buckets).reshape(N, R, L), L))  # [N, R, L]
-    inverse = lax.stop_gradient(inverse_permutation(sorted_pos))
+    sorted_pos = lax.stop_gradient(sorted_positions(lax.stop_gradient(buckets).reshape(N, R, L), L, n_bucket_ids))
+    inverse = lax.stop_gradient(inverse_permutation(sorted_pos))  # both [N, R, L]
+    qv = guard_nonfinite(jnp.concatenate([q, v], axis=-1), d, None if mask is None else mask[:, None, :])
+    q, v = qv[..., :d], qv[..., d:]
     # Row-wise ops commute with the permutation: normalise keys before gather.
     qkv = jnp.concatenate([q, normalize_keys(q), v], axis=-1).reshape(N, L, 2 * d + e)
     s = permute_in(qkv, sorted_pos, inverse).reshape(N, R * L, 2 * d + e)
     sorted_flat = sorted_pos.reshape(N, R * L)
-    so, slse = chunked_attention(s[..., :d], s[..., d : 2 * d], s[..., 2 * d :], sorted_flat + 1,
-                                 _sorted_key_info(sorted_flat, mask, H), chunk_len, n_chunks_before, n_chunks_after,
-                                 causal, mask is not None, dropout=attention_dropout, rng=attend_rng)
+    so, slse, spoisoned = _chunked_attention(s[..., :d], s[..., d : 2 * d], s[..., 2 * d :], sorted_flat + 1,
+                                             _sorted_key_info(sorted_flat, mask, H), chunk_len, n_chunks_before,
+                                             n_chunks_after, causal, mask is not None, attention_dropout, attend_rng)
     packed = jnp.concatenate([so, slse[..., None]], axis=-1)
     packed = permute_out(packed.reshape(N, R, L, e + 1), sorted_pos, inverse)
-    return packed[..., :e].reshape(B, H, R, L, e), packed[..., e].reshape(B, H, R, L)
+    poisoned = jnp.take_along_axis(spoisoned.reshape(N, R, L), inverse, axis=-1)
+    return packed[..., :e].reshape(B, H, R, L, e), packed[..., e].reshape(B, H, R, L), poisoned.reshape(B, H, R, L)
+
+
+def lsh_attention_rounds(q, v, buckets, mask, **kwargs):
+    """Each round's LSH self-attention (shared QK) for given buckets, in position order: the simple path.
+
+    Parameters and keywords are those of `_attention_rounds`.
+
+    Returns
+    -------
+    result
+        `(round_out [B, H, R, L, e], round_lse [B, H, R, L])`: each round's output and logsumexp (NaN where a round
+        sees a row with a non-finite entry that it may see).
+    """
+    round_out, round_lse, poisoned = _attention_rounds(q, v, buckets, mask, **kwargs)
+    return _poison(round_out, poisoned), _poison(round_lse, poisoned)
 
 
 def lsh_attention_core(q, v, buckets, mask, **kwargs):
     """LSH self-attention (shared QK) for given buckets: `lsh_attention_rounds` combined over rounds.
 
-    Parameters and keywords are those of `lsh_attention_rounds`.
+    Parameters and keywords are those of `_attention_rounds`.
 
     Returns
     -------
     result
-        `o [B, H, L, e]`.
+        `o [B, H, L, e]`: NaN where some round sees a non-finite row it may see; such a position passes no gradient.
     """
     B, H, R, L = buckets.shape
-    round_out, round_lse = lsh_attention_rounds(q, v, buckets, mask, **kwargs)
+    round_out, round_lse, poisoned = _attention_rounds(q, v, buckets, mask, **kwargs)
     e = round_out.shape[-1]
-    return combine_rounds(round_out.reshape(B * H, R, L, e), round_lse.reshape(B * H, R, L)).reshape(B, H, L, e)
+    o = combine_rounds(round_out.reshape(B * H, R, L, e), round_lse.reshape(B * H, R, L)).reshape(B, H, L, e)
+    return jnp.where(poisoned.any(axis=2)[..., None], jnp.nan, o)
 
 # %% ../nbs/12_fast.ipynb #69ba1445
-def _check_weights(weights):
-    "The layer's `(w_q, w_v, w_o)`: a triple of float arrays `[heads, ., .]`, returned; else a TypeError / ValueError."
-    if not (isinstance(weights, (tuple, list)) and len(weights) == 3):
-        raise TypeError("weights must be the tuple (w_q [heads, d_model, d_qk], w_v [heads, d_model, d_v], "
-                        f"w_o [heads, d_v, d_model]) of tl.LSHSelfAttention, got "
-                        f"{type(weights).__name__}" + (f" of length {len(weights)}" if hasattr(weights, "__len__") else ""))
-    for name, w in zip(("w_q", "w_v", "w_o"), weights):
-        check_float_array(name, w, 3, "[heads, ., .]")
-    return weights
+def _check_state(state, batch, n_heads, n_hashes, length, update_state):
+    """The layer state `(buckets [B * H, >= R * L] int32, hash_keys [B * H, 2] uint32 or typed keys [B * H])`
+    against the call; returns the hash keys as uint32 data `[B * H, 2]` and whether they were typed keys."""
+    if not (isinstance(state, (tuple, list)) and len(state) == 2):
+        raise TypeError("state must be the pair (buckets [batch * n_heads, n_hashes * seq_len] int32, hash_keys "
+                        "[batch * n_heads, 2] uint32) of tl.LSHSelfAttention (fast.init_lsh_state makes one), got "
+                        f"{type(state).__name__}")
+    buckets, keys = state
+    typed = hasattr(keys, "dtype") and jax.dtypes.issubdtype(keys.dtype, jax.dtypes.prng_key)
+    data = jax.random.key_data(keys) if typed else keys
+    N = batch * n_heads
+    if not hasattr(data, "shape") or tuple(data.shape) != (N, 2) or jnp.dtype(data.dtype) != jnp.uint32:
+        raise ValueError(f"state's hash keys must be [batch * n_heads, 2] = {(N, 2)} uint32 (one key per example "
+                         f"and head: fast.init_lsh_state(rng, batch={batch}, ...)), got "
+                         f"{getattr(keys, 'dtype', type(keys).__name__)} {tuple(getattr(keys, 'shape', ()))}")
+    if not update_state and (not hasattr(buckets, "shape") or buckets.ndim != 2 or buckets.shape[0] != N
+                             or buckets.shape[1] < n_hashes * length
+                             or not jnp.issubdtype(buckets.dtype, jnp.integer)):
+        raise ValueError(f"update_state=False reuses the state's buckets, which must be int [batch * n_heads, "
+                         f"n_hashes * seq_len] = {(N, n_hashes * length)} (a state returned by a call on the same "
+                         f"batch, heads, rounds and length), got {tuple(getattr(buckets, 'shape', ()))}")
+    return data, typed
 
 
 def _check_fast_args(x, weights, mask, n_heads, chunk_len, n_hashes, n_buckets, n_chunks_before, n_chunks_after,
-                     attention_dropout, output_dropout):
+                     attention_dropout, output_dropout, causal, update_state):
     "Check the arguments of `lsh_self_attention`; raise a helpful TypeError / ValueError."
     check_float_array("x", x, 3, "[batch, seq_len, d_model]")
-    w_q, w_v, w_o = _check_weights(weights)
+    if 0 in x.shape:
+        raise ValueError(f"x must hold at least one example, one position and one feature, got shape {tuple(x.shape)}")
     check_int("n_heads", n_heads, minimum=1)
-    if w_q.shape[0] != n_heads or w_q.shape[1] != x.shape[-1]:
-        raise ValueError(f"w_q must have shape [n_heads={n_heads}, d_model={x.shape[-1]}, d_qk], got {tuple(w_q.shape)}")
+    check_weights(weights, x.shape[-1], n_heads)
     check_int("chunk_len", chunk_len, minimum=1)
     check_chunking(x.shape[1], chunk_len)
     check_int("n_chunks_before", n_chunks_before, minimum=0)
@@ -468,9 +604,11 @@ def _check_fast_args(x, weights, mask, n_heads, chunk_len, n_hashes, n_buckets, 
     bucket_factors(resolve_n_buckets(n_buckets, x.shape[1], chunk_len), n_hashes)
     if mask is not None:
         check_mask(mask, x.shape[:2])
-    for name, rate in (("attention_dropout", attention_dropout), ("output_dropout", output_dropout)):
-        if not 0.0 <= rate < 1.0:
-            raise ValueError(f"{name} must be in [0, 1), got {rate!r}")
+    check_bool("causal", causal)
+    check_bool("update_state", update_state)
+    check_rate("attention_dropout", attention_dropout)
+    check_rate("output_dropout", output_dropout)
+
 
 # %% ../nbs/12_fast.ipynb #81ce0503
 def split_rngs(keys):
@@ -522,9 +660,15 @@ def lsh_self_attention(x, weights, state, rng, mask=None, *, n_heads, chunk_len=
         `(output [batch, seq_len, d_model], new_state)`.
     """
     _check_fast_args(x, weights, mask, n_heads, chunk_len, n_hashes, n_buckets, n_chunks_before, n_chunks_after,
-                     attention_dropout, output_dropout)
+                     attention_dropout, output_dropout, causal, update_state)
     if impl not in ("blocked", "simple"):
         raise ValueError(f"impl must be 'blocked' or 'simple', got {impl!r}")
+    check_int("block_target", block_target, minimum=1)
+    check_int("hash_block_rows", hash_block_rows, minimum=1)
+    if max_length_for_buckets is not None:
+        check_int("max_length_for_buckets", max_length_for_buckets, minimum=0)
+    rng = check_prng_key("rng", rng)
+    old_keys, typed_keys = _check_state(state, x.shape[0], n_heads, n_hashes, x.shape[1], update_state)
     in_dtype = x.dtype
     x = x.astype(jnp.float32)
     w_q, w_v, w_o = (w.astype(jnp.float32) for w in weights)
@@ -536,24 +680,27 @@ def lsh_self_attention(x, weights, state, rng, mask=None, *, n_heads, chunk_len=
     w_qv = jnp.transpose(jnp.concatenate([w_q, w_v], axis=-1), (1, 0, 2)).reshape(D, H * (d + e))
     qv = (x.reshape(B * L, D) @ w_qv).reshape(B, L, H, d + e)
 
-    old_buckets, old_keys = state
+    total = n_buckets_total(n_buckets, n_hashes, L, chunk_len, masked=mask is not None)
     if update_state:
-        hash_keys, hash_subkeys = split_rngs(old_keys.reshape(B, H, -1))
+        hash_keys, hash_subkeys = split_rngs(old_keys.reshape(B, H, 2))
         buckets = hash_buckets_by_round(lax.stop_gradient(qv[..., :d]), hash_subkeys, n_buckets, n_hashes, mask,
                                         chunk_len=chunk_len, layout="blhd", hash_block_rows=hash_block_rows)
-        total = n_buckets_total(n_buckets, n_hashes, L, chunk_len, masked=mask is not None)
         stored = add_round_offsets(buckets, total).reshape(B * H, n_hashes * L)
         padding = bucket_state_padding(n_hashes, L, max_length_for_buckets)
         if padding:
             stored = jnp.concatenate([stored, jnp.zeros((B * H, padding), jnp.int32)], axis=1)
-        new_state = (stored, hash_keys.reshape(old_keys.shape))
+        hash_keys = hash_keys.reshape(B * H, 2)
+        new_state = (stored, jax.random.wrap_key_data(hash_keys) if typed_keys else hash_keys)
     else:
-        # Sorting each round on (bucket + offset) * L + t gives the same order as without the offset.
-        buckets = old_buckets[:, :n_hashes * L].reshape(B, H, n_hashes, L)
+        # The stored ids carry Trax's round offsets (round r: + r * total): taken off, and clipped into range (a
+        # state from another configuration cannot make the sort drop or repeat a position).
+        offsets = (jnp.arange(n_hashes, dtype=jnp.int32) * total)[:, None]
+        stored = state[0][:, :n_hashes * L].astype(jnp.int32).reshape(B, H, n_hashes, L)
+        buckets = jnp.clip(stored - offsets, 0, total - 1)
         new_state = state
 
     kw = dict(chunk_len=chunk_len, n_chunks_before=n_chunks_before, n_chunks_after=n_chunks_after,
-              causal=causal, attention_dropout=attention_dropout, attend_rng=attend_rng)
+              causal=causal, attention_dropout=attention_dropout, attend_rng=attend_rng, n_bucket_ids=total)
     if impl == "blocked":
         from reformer_lab.fast_kernel import lsh_attention_blocked  # the kernel's module builds on this one
         o = lsh_attention_blocked(qv, buckets, mask, d_qk=d, block_target=block_target, **kw)

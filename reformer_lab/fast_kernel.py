@@ -13,7 +13,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from .fast import (_dropout_multiplier, _masked_dots, _sorted_key_info, inverse_permutation,
+from .fast import (_dropout_multiplier, _masked_dots, _sorted_key_info, guard_nonfinite, inverse_permutation,
                                normalize_keys, sorted_positions)
 
 # %% ../nbs/12b_fast_kernel.ipynb #6c3957f3
@@ -166,9 +166,15 @@ def _lac_bwd(cfg, res, g):
     # Round combine: out = sum_r w_r o_r, w = Trax's exp(l - logsumexp(l)).
     # g l_r = w_r (g.o_r - g.out / sum_r w_r); folding into the attention
     # softmax backward leaves  g_s = w p (g_p - g_out / rowsum(p)).
-    w_slot = jnp.exp(lse - _rows(lse_tot, src))  # [C, N, c] each slot's round weight
+    # A row whose output is NaN (it sees a non-finite row: guard_nonfinite) passes no gradient: its slots get no
+    # weight and an infinite logsumexp (p = 0), and the scores are recomputed from the finite rows only.
+    table = jnp.where(jnp.isnan(table), 0.0, table)
+    skip = jnp.isnan(lse_tot)  # [rows]
+    skip_slot = _rows(skip, src)  # [C, N, c]
+    w_slot = jnp.where(skip_slot, 0.0, jnp.exp(lse - _rows(lse_tot, src)))  # [C, N, c] each slot's round weight
+    lse = jnp.where(skip_slot, jnp.inf, lse)
     w_sum = jnp.sum(_rows(w_slot.reshape(-1), inverse), axis=-1)  # [rows]
-    g_out = jnp.sum(g * out, axis=-1) / w_sum  # [rows]
+    g_out = jnp.where(skip, 0.0, jnp.sum(g * out, axis=-1) / jnp.where(skip, 1.0, w_sum))  # [rows]
     g_out_slot = _rows(g_out, src)  # [C, N, c]
     mult_t = None if mult is None else mult.T  # [K, c]
 
@@ -185,7 +191,7 @@ def _lac_bwd(cfg, res, g):
         g_p = jnp.einsum("mnke,mnce->mnkc", v, g_o)
         if mult is not None:
             g_p = g_p * mult_t
-        g_s = (w_b * p) * (g_p - g_out_b / jnp.sum(p, axis=-2, keepdims=True))
+        g_s = (w_b * p) * (g_p - g_out_b / jnp.maximum(jnp.sum(p, axis=-2, keepdims=True), 1e-30))  # 0 if skipped
         g_q = jnp.einsum("mnkc,mnkd->mncd", g_s, k)
         g_kv = jnp.concatenate([jnp.einsum("mnkc,mncd->mnkd", g_s, q),
                                 jnp.einsum("mnkc,mnce->mnke", p_dropped, jnp.swapaxes(w_b, -1, -2) * g_o)], axis=-1)
@@ -211,7 +217,7 @@ lsh_attend_combine.defvjp(_lac_fwd, _lac_bwd)
 
 # %% ../nbs/12b_fast_kernel.ipynb #86ee9150
 def lsh_attention_blocked(qv, buckets, mask, *, d_qk, chunk_len, n_chunks_before, n_chunks_after, causal,
-                          attention_dropout=0.0, attend_rng=None, block_target=64):
+                          attention_dropout=0.0, attend_rng=None, block_target=64, n_bucket_ids=None):
     """Sort, fused blocked chunk attention, unsort, combine (the fast layer's kernel, with its custom VJP).
 
     Parameters
@@ -219,7 +225,7 @@ def lsh_attention_blocked(qv, buckets, mask, *, d_qk, chunk_len, n_chunks_before
     qv
         projection output `[B, L, H, d + e]`: queries and values side by side (no transpose needed).
     buckets
-        int bucket ids `[B, H, R, L]` (round offsets optional).
+        int bucket ids `[B, H, R, L]` (round offsets optional without `n_bucket_ids`).
     mask
         bool `[B, L]`, True for real tokens, or None.
     d_qk
@@ -228,6 +234,8 @@ def lsh_attention_blocked(qv, buckets, mask, *, d_qk, chunk_len, n_chunks_before
         as in `fast.lsh_attention_rounds`.
     block_target
         about how many chunk-rows one block of the loop holds (cache blocking; `M` in the glossary).
+    n_bucket_ids
+        how many bucket ids there can be (`fast.sorted_positions`: the fastest sort where it fits), or None.
 
     Returns
     -------
@@ -239,9 +247,13 @@ def lsh_attention_blocked(qv, buckets, mask, *, d_qk, chunk_len, n_chunks_before
     R = buckets.shape[2]
     N, c = B * H, chunk_len
     T = R * L
-    assert T % c == 0
+    if T % c:
+        raise ValueError(f"chunk_len={c} must divide the sequence length {L}")
+    if N * T >= 2**31:
+        raise ValueError(f"batch * heads * rounds * length = {N * T} slots do not fit the kernel's int32 indices "
+                         f"(at most {2**31 - 1}): split the batch or the heads into several calls")
     n_chunks = T // c
-    sorted_pos = lax.stop_gradient(sorted_positions(lax.stop_gradient(buckets).reshape(N, R, L), L))  # [N, R, L]
+    sorted_pos = lax.stop_gradient(sorted_positions(lax.stop_gradient(buckets).reshape(N, R, L), L, n_bucket_ids))
     inverse_pos = inverse_permutation(sorted_pos)
     n_ids = jnp.arange(N, dtype=jnp.int32)
     b_of, h_of = n_ids // H, n_ids % H
@@ -263,5 +275,6 @@ def lsh_attention_blocked(qv, buckets, mask, *, d_qk, chunk_len, n_chunks_before
         mult = _dropout_multiplier(attend_rng, attention_dropout, (c, K), jnp.float32)
     M = _pick_block(n_chunks // R, N, block_target)
     cfg = KernelConfig(bool(causal), mask is not None, int(n_chunks_before), int(n_chunks_after), int(d), int(M))
-    out = lsh_attend_combine(qv.reshape(B * L * H, F), src, inverse, q_info, k_info, mult, cfg)
+    table = guard_nonfinite(qv, d, None if mask is None else mask[:, :, None]).reshape(B * L * H, F)
+    out = lsh_attend_combine(table, src, inverse, q_info, k_info, mult, cfg)
     return out.reshape(B * L, H * e)
