@@ -52,6 +52,7 @@ def _timed(fn):
     result = fn()
     return result, time.perf_counter() - start
 
+# %% ../nbs/90_cli.ipynb #763da3c7
 def _lsh_pair(x, full, rounds, n_buckets, chunk_len, seed):
     "The lab's LSH layer and the fast one, with the full layer's weights and one shared hash state."
     import jax
@@ -66,6 +67,7 @@ def _lsh_pair(x, full, rounds, n_buckets, chunk_len, seed):
         layers.append(layer)
     return layers
 
+# %% ../nbs/90_cli.ipynb #81dff8f3
 def demo_figure(words, buckets, rows, path):
     """Save the demo's figure: the buckets of each round along the sequence, and error against rounds.
 
@@ -98,6 +100,7 @@ def demo_figure(words, buckets, rows, path):
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
+# %% ../nbs/90_cli.ipynb #7383fc75
 def run_demo(length=64, n_hashes=(1, 2, 4, 8), n_buckets=8, chunk_len=8, seed=0, d_model=32, d_head=16,
              figure="reformer_lab_demo.png", out=print):
     """Walk through LSH attention on the built-in input: hash, then full vs lab-LSH vs fast-LSH attention.
@@ -171,17 +174,18 @@ def run_demo(length=64, n_hashes=(1, 2, 4, 8), n_buckets=8, chunk_len=8, seed=0,
         out(f"Figure written to {figure} (buckets per round, and error against rounds).")
     return rows
 
-# %% ../nbs/90_cli.ipynb #19d328f0
+# %% ../nbs/90_cli.ipynb #f2b85466
 def _one_line(message):
     "`message` on one line: every run of whitespace (newlines too) becomes one space."
     return " ".join(str(message).split())
 
+# %% ../nbs/90_cli.ipynb #9d2888f0
 class OneLineParser(argparse.ArgumentParser):
     "An `ArgumentParser` whose errors are one line, `prog: error: --option: what is wrong`, with exit code 2."
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {_one_line(message).removeprefix('argument ')}\n")
 
-# %% ../nbs/90_cli.ipynb #a1024173
+# %% ../nbs/90_cli.ipynb #06680b96
 def int_type(what, example, ok=lambda n: n >= 1):
     """An argparse `type=`: the int in the text if `ok(int)`, else an error saying it must be `what`, e.g. `example`.
 
@@ -204,13 +208,14 @@ def int_type(what, example, ok=lambda n: n >= 1):
         return value
     return parse
 
-# %% ../nbs/90_cli.ipynb #775e05d6
+# %% ../nbs/90_cli.ipynb #9ecf4fea
 def _common(sub):
     "What every subcommand has: `--debug`, and itself as `args.subparser`."
     sub.add_argument("--debug", action="store_true", help="on an error, show the traceback instead of one line")
     sub.set_defaults(subparser=sub)
     return sub
 
+# %% ../nbs/90_cli.ipynb #3bea56b3
 def add_demo_parser(commands):
     "Add the `demo` subcommand to argparse's `commands` (the result of `add_subparsers`); returns its parser."
     demo = _common(commands.add_parser(
@@ -231,7 +236,7 @@ def add_demo_parser(commands):
                       help="where to write the figure (default reformer_lab_demo.png)")
     return demo
 
-# %% ../nbs/90_cli.ipynb #b63ce191
+# %% ../nbs/90_cli.ipynb #670364dc
 def _add_table_options(bench):
     "The options of `reformer-lab bench`'s default run, the table (and of `--stages`, `--scaling`)."
     positive = lambda example: int_type("a positive int", example)
@@ -250,7 +255,7 @@ def _add_table_options(bench):
                        help="also time fast and trax at 16k and 64k (4 rounds) in one round-robin: the growth exponent")
     bench.add_argument("--scaling-out", default=None, help="save the scaling timings as JSON here")
 
-# %% ../nbs/90_cli.ipynb #72abe7b6
+# %% ../nbs/90_cli.ipynb #fda44d6d
 def _add_mode_options(bench):
     "The options of the runs `reformer-lab bench` makes instead of the table: `--decode`, `--model`, the limits."
     bench.add_argument("--decode", action="store_true",
@@ -287,7 +292,7 @@ def _add_mode_options(bench):
                             "(ignores --lengths, --n-hashes, --include)")
     bench.add_argument("--matrix-out", default=None, help="save the --matrix timings as JSON here")
 
-# %% ../nbs/90_cli.ipynb #b31dbc27
+# %% ../nbs/90_cli.ipynb #8bc46f96
 def build_parser():
     "The `reformer-lab` parser, subcommands `demo` and `bench`; every parse error is one line (`OneLineParser`)."
     parser = OneLineParser(prog="reformer-lab", description="Learn and test the Reformer's LSH self-attention.")
@@ -302,7 +307,7 @@ def build_parser():
     _add_mode_options(bench)
     return parser
 
-# %% ../nbs/90_cli.ipynb #ba2e2774
+# %% ../nbs/90_cli.ipynb #ca72f0ab
 LIMIT_MODES = ("floor", "longest", "matrix")  # instead of the table; combined, they run in this order
 
 def bench_modes(args):
@@ -313,7 +318,17 @@ def bench_modes(args):
         raise ValueError(f"{asked[1]}: {asked[0]} and {asked[1]} are separate runs: give one of them")
     return limits or [flag[2:] for flag in asked] or ["table"]
 
-# %% ../nbs/90_cli.ipynb #3c8724db
+# %% ../nbs/90_cli.ipynb #56e1667e
+def _flag(dest):
+    return "--" + dest.replace("_", "-")
+
+# %% ../nbs/90_cli.ipynb #287b17fc
+def bench_uses(args, modes):
+    "The runs of `modes` and, with the table, `stages` / `scaling` when asked for: what `OPTION_MODES` names."
+    extra = [use for use in ("stages", "scaling") if getattr(args, use)] if modes == ["table"] else []
+    return set(modes) | set(extra)
+
+# %% ../nbs/90_cli.ipynb #5079ceaf
 OPTION_MODES = {  # option (argparse dest): the runs that use it ("stages"/"scaling": the table's --stages/--scaling)
     "include": ("table",), "out": ("table",), "plot": ("table",), "stages": ("table",),
     "scaling": ("table",), "stages_out": ("stages",), "scaling_out": ("scaling",),
@@ -321,14 +336,6 @@ OPTION_MODES = {  # option (argparse dest): the runs that use it ("stages"/"scal
     "model_out": ("model",), "model_plot": ("model",), "model_layers": ("model",),
     "floor_out": ("floor",), "longest_out": ("longest",), "matrix_out": ("matrix",), "rounds": ("floor", "matrix"),
 }
-
-def _flag(dest):
-    return "--" + dest.replace("_", "-")
-
-def bench_uses(args, modes):
-    "The runs of `modes` and, with the table, `stages` / `scaling` when asked for: what `OPTION_MODES` names."
-    extra = [use for use in ("stages", "scaling") if getattr(args, use)] if modes == ["table"] else []
-    return set(modes) | set(extra)
 
 def check_mode_options(args, modes):
     "Raise ValueError naming the first option given (not its default) that none of the runs `modes` uses."
@@ -342,13 +349,14 @@ def check_mode_options(args, modes):
             add = "" if "table" in users else f"add {_flag(users[0])}, or "
             raise ValueError(f"{_flag(dest)}: only {names} uses it{running}; {add}leave {_flag(dest)} out")
 
-# %% ../nbs/90_cli.ipynb #34621230
+# %% ../nbs/90_cli.ipynb #4062d665
 def check_repeated(option, values):
     "Raise ValueError naming `option` if a value of the list `values` is given twice (the run would repeat itself)."
     twice = [v for i, v in enumerate(values) if v in values[:i]]
     if twice:
         raise ValueError(f"{option}: {twice[0]} is given twice; give each once: {' '.join(map(str, dict.fromkeys(values)))}")
 
+# %% ../nbs/90_cli.ipynb #cb02eade
 def check_multiples(option, values, step, why, at_least=None):
     """Raise ValueError naming `option` unless every one of `values` is a multiple of `step` (and at least `at_least`).
 
@@ -360,7 +368,7 @@ def check_multiples(option, values, step, why, at_least=None):
             near = [n for n in (below, below + step) if n >= smallest] or [smallest]
             raise ValueError(f"{option}: {why}, got {v}; use {' or '.join(map(str, near))}")
 
-# %% ../nbs/90_cli.ipynb #261b0a02
+# %% ../nbs/90_cli.ipynb #8a630920
 def check_output_path(option, path, figure=False):
     """Raise ValueError naming `option` unless `path` names a file that can be written, in a folder that exists.
 
@@ -383,7 +391,7 @@ def check_output_path(option, path, figure=False):
             raise ValueError(f"{option}: matplotlib cannot write .{extension} figures; use a name such as {example} "
                              f"(formats: {' '.join(sorted(formats))})")
 
-# %% ../nbs/90_cli.ipynb #ce0be146
+# %% ../nbs/90_cli.ipynb #2a2c560d
 OUTPUTS = {"table": ("out", "plot"), "stages": ("stages_out",), "scaling": ("scaling_out",),
            "decode": ("decode_out", "decode_plot"), "model": ("model_out", "model_plot"),
            "floor": ("floor_out",), "longest": ("longest_out",), "matrix": ("matrix_out",)}  # what each run writes
@@ -401,7 +409,7 @@ def check_outputs(args, uses):
         if same != _flag(dest):
             raise ValueError(f"{_flag(dest)}: {path} is also the file of {same}; give each its own file")
 
-# %% ../nbs/90_cli.ipynb #139c5262
+# %% ../nbs/90_cli.ipynb #e589d79b
 def _check_table(args):
     "Raise ValueError unless `--include`, `--lengths` and `--n-hashes` make a table with something in it."
     from reformer_lab import bench
@@ -424,7 +432,7 @@ def _check_table(args):
                          f"({bench.skip_reason(names[0], length, first, first)})"
                          + (f"; use {longest} or less" if longest else "; --include another implementation"))
 
-# %% ../nbs/90_cli.ipynb #40f14723
+# %% ../nbs/90_cli.ipynb #96929743
 DECODE_STEPS = 8  # tokens decoded per timed call of `reformer-lab bench --decode`
 
 def _check_decode(args):
@@ -437,12 +445,13 @@ def _check_decode(args):
         raise ValueError(f"--repeats: --decode takes at most {most} (a warm-up and each timed call decode "
                          f"{DECODE_STEPS} tokens into the cache's last chunk of {CHUNK_LEN}), got {args.repeats}; use {most}")
 
+# %% ../nbs/90_cli.ipynb #2b1b1692
 def _check_model(args):
     "Raise ValueError unless every length is in whole chunks."
     from reformer_lab.bench import CHUNK_LEN
     check_multiples("--lengths", args.lengths, CHUNK_LEN, f"--model needs whole chunks of {CHUNK_LEN} tokens")
 
-# %% ../nbs/90_cli.ipynb #fd01c66f
+# %% ../nbs/90_cli.ipynb #6dbbc28c
 def check_demo_args(args):
     "Raise ValueError naming the first bad option of `reformer-lab demo` (ranges are checked by the parser)."
     check_repeated("--n-hashes", args.n_hashes)
@@ -453,6 +462,7 @@ def check_demo_args(args):
                          f"or a --chunk-len that divides {args.length}")
     check_output_path("--out", args.out, figure=True)
 
+# %% ../nbs/90_cli.ipynb #95ba2291
 def check_bench_args(args):
     "Raise ValueError naming the first bad option of `reformer-lab bench`; returns its runs (`bench_modes`)."
     modes = bench_modes(args)
@@ -463,29 +473,31 @@ def check_bench_args(args):
     check_outputs(args, bench_uses(args, modes))
     return modes
 
-# %% ../nbs/90_cli.ipynb #71abdaeb
+# %% ../nbs/90_cli.ipynb #ef492369
 def _shown_rounds(n_hashes):
     "The hash rounds that a plot (or the decode and model runs) shows: 4 if listed, else the first."
     return 4 if 4 in n_hashes else n_hashes[0]
 
+# %% ../nbs/90_cli.ipynb #4fc55058
 def _check_ran(rows, option):
     "Raise ValueError naming `option` when no row of a run was measured (every case skipped)."
     if rows and all(r.get("skipped") for r in rows):
         why = "; ".join(dict.fromkeys(f"{r['name']}: {r['skipped']}" for r in rows))
         raise ValueError(f"{option}: nothing ran, every case was skipped ({why})")
 
-# %% ../nbs/90_cli.ipynb #e4bcb0dc
+# %% ../nbs/90_cli.ipynb #e6dae59b
 def _run_demo(args):
     run_demo(length=args.length, n_hashes=tuple(args.n_hashes), n_buckets=args.n_buckets, chunk_len=args.chunk_len,
              seed=args.seed, figure=args.out)
 
+# %% ../nbs/90_cli.ipynb #3d0fa588
 def _save(rows, path):
     from reformer_lab import bench
     if path:
         bench.save_results(rows, path)
         print(f"results saved to {path}")
 
-# %% ../nbs/90_cli.ipynb #e971b566
+# %% ../nbs/90_cli.ipynb #9279a42d
 def _run_table(args):
     "The table: every implementation at every size, its ratios and plot; then `--stages` and `--scaling` if asked."
     from reformer_lab import bench
@@ -504,7 +516,7 @@ def _run_table(args):
     if args.scaling:
         _run_scaling(args)
 
-# %% ../nbs/90_cli.ipynb #2196e1ce
+# %% ../nbs/90_cli.ipynb #7eacdd75
 def _run_stages(args, rows, stages_at):
     "Print (and save) the fast path's stage times: from the table's round-robin, or on their own when it lacks 16k/4."
     import json
@@ -521,6 +533,7 @@ def _run_stages(args, rows, stages_at):
         with open(args.stages_out, "w") as f:
             json.dump(stages, f, indent=1)
 
+# %% ../nbs/90_cli.ipynb #4fbacd6d
 def _run_scaling(args):
     "Time fast and trax at 16k and 64k in one round-robin; print (and save) the growth exponents."
     from reformer_lab import bench
@@ -530,7 +543,7 @@ def _run_scaling(args):
     if args.scaling_out:
         bench.save_results(grow, args.scaling_out)
 
-# %% ../nbs/90_cli.ipynb #23c231a8
+# %% ../nbs/90_cli.ipynb #f4a6a9c9
 def _run_decode(args):
     "Per-token decode time with a cache against re-running the prefix, at each length: table, JSON, plot."
     from reformer_lab import bench
@@ -541,6 +554,7 @@ def _run_decode(args):
     bench.plot_decode(rows, args.decode_plot)
     print(f"plot saved to {args.decode_plot}")
 
+# %% ../nbs/90_cli.ipynb #aa2488a3
 def _run_model(args):
     "One training step of ReformerLM with each attention, at each length: table, JSON, plot."
     from reformer_lab import model_bench
@@ -552,7 +566,7 @@ def _run_model(args):
     model_bench.plot_model_bench(rows, args.model_plot)
     print(f"plot saved to {args.model_plot}")
 
-# %% ../nbs/90_cli.ipynb #50bc7928
+# %% ../nbs/90_cli.ipynb #f938eed9
 def _run_limits(args):
     "`--floor`, `--longest`, `--matrix` (those asked for, in that order; 18_limits): each table, and its JSON if asked."
     import os
@@ -571,7 +585,7 @@ def _run_limits(args):
                                load_average_before=list(load), **limits.run_conditions())
             print(f"results saved to {path}")
 
-# %% ../nbs/90_cli.ipynb #dcfd8d54
+# %% ../nbs/90_cli.ipynb #2dcd7c87
 def checked_runner(args):
     "Check every option of the parsed `args` (raising ValueError naming the first bad one); return what runs them."
     if args.command == "demo":
@@ -580,6 +594,7 @@ def checked_runner(args):
     modes = check_bench_args(args)
     return {"table": _run_table, "decode": _run_decode, "model": _run_model}.get(modes[0], _run_limits)
 
+# %% ../nbs/90_cli.ipynb #89299bc2
 def main(argv=None):
     "Entry point of the `reformer-lab` console script; `argv`: the arguments (default: the command line's)."
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -593,7 +608,7 @@ def main(argv=None):
         args.subparser.error(error)
     return 0
 
-# %% ../nbs/90_cli.ipynb #ae6712ef
+# %% ../nbs/90_cli.ipynb #a793e62f
 def cli_answer(argv):
     "Run `main(argv)`; return `(exit_code, stderr)`: how the command line answers (for examples and tests)."
     with contextlib.redirect_stderr(io.StringIO()) as err:
@@ -603,6 +618,6 @@ def cli_answer(argv):
             code = stop.code
     return code, err.getvalue()
 
-# %% ../nbs/90_cli.ipynb #a55257b3
+# %% ../nbs/90_cli.ipynb #14ed76c3
 if __name__ == "__main__" and "get_ipython" not in globals():  # run as a script, not in a notebook
     sys.exit(main())

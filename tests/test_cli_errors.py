@@ -192,6 +192,7 @@ SCRIPT = [sys.executable, "-c", "import sys; from reformer_lab.cli import main; 
 @pytest.mark.parametrize("command, option", [
     (SCRIPT + ["bench", "--lengths", "0"], "--lengths"),
     (SCRIPT + ["demo", "--length", "30"], "--chunk-len"),
+    (SCRIPT + ["bench", "--include", "nonesuch"], "--include"),  # imports Trax to list the names: still one line
     ([sys.executable, "-m", "reformer_lab.cli", "bench", "--decode", "--lengths", "64"], "--lengths"),
 ])
 def test_console(tmp_path, command, option):
