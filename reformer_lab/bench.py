@@ -461,9 +461,10 @@ def stage_calls(length=16384, n_hashes=4):
     hash_ = jax.jit(lambda qv: fast.hash_buckets_by_round(qv[..., :D_HEAD], keys.reshape(B, H, -1), n_buckets,
                                                           n_hashes, layout="blhd"))
     local = hash_(qv)
-    sort = jax.jit(lambda local: fast.inverse_permutation(fast.sorted_positions(local.reshape(H, n_hashes, L), L)))
+    n_ids = fast.n_buckets_total(n_buckets, n_hashes, L)
+    sort = jax.jit(lambda local: fast.inverse_permutation(fast.sorted_positions(local.reshape(H, n_hashes, L), L, n_ids)))
     attend = functools.partial(fast_kernel.lsh_attention_blocked, d_qk=D_HEAD, chunk_len=CHUNK_LEN, n_chunks_before=1,
-                               n_chunks_after=0, causal=True)
+                               n_chunks_after=0, causal=True, n_bucket_ids=n_ids)
     attention = jax.jit(lambda qv, local: attend(qv, local, None))
     o = attention(qv, local)
     cotangent = jnp.ones_like(o)

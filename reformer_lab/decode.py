@@ -211,6 +211,7 @@ def prefill(cache, x, weights, *, n_hashes, n_buckets, chunk_len, n_chunks_befor
     local = hash_buckets_by_round(qv[..., :dqk], cache.hash_keys, n_buckets, n_hashes, mask,
                                   layout="blhd")  # [B, H, R, Lp], padding in the extra bucket
     o = lsh_attention_blocked(qv, local, mask, d_qk=dqk, chunk_len=chunk_len, n_chunks_before=n_chunks_before,
+                              n_bucket_ids=cache.counts.shape[-1] + 1,
                               n_chunks_after=n_chunks_after, causal=True)
     out = (o @ weights[2].reshape(-1, D)).reshape(B, Lp, D)[:, :P]
     qv_t = jnp.transpose(qv, (0, 2, 1, 3))

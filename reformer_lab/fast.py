@@ -4,9 +4,9 @@
 
 # %% auto #0
 __all__ = ['n_buckets_total', 'hash_buckets_by_round', 'add_round_offsets', 'hash_vectors', 'sorted_positions',
-           'inverse_permutation', 'permute_in', 'permute_out', 'normalize_keys', 'full_shared_qk_attention',
-           'guard_nonfinite', 'chunked_attention', 'combine_rounds', 'lsh_attention_rounds', 'lsh_attention_core',
-           'split_rngs', 'lsh_self_attention', 'init_lsh_params', 'init_lsh_state']
+           'inverse_permutation', 'permute_in', 'permute_out', 'guard_nonfinite', 'normalize_keys',
+           'full_shared_qk_attention', 'chunked_attention', 'combine_rounds', 'lsh_attention_rounds',
+           'lsh_attention_core', 'split_rngs', 'lsh_self_attention', 'init_lsh_params', 'init_lsh_state']
 
 # %% ../nbs/12_fast.ipynb #6bbc98ba
 import jax
@@ -253,6 +253,36 @@ def _permute_out_bwd(res, g):
 
 permute_out.defvjp(_permute_out_fwd, _permute_out_bwd)
 
+# %% ../nbs/12_fast.ipynb #8805b04e
+def guard_nonfinite(qv, d_qk, real=None):
+    """Rows `[q | v]` with a non-finite entry made harmless to every other row: the one home of the rule.
+
+    A real row with a NaN or an infinity anywhere gets NaN queries (so every query that may see it as a key, and
+    only those, turns NaN) and zero values (so a query that must not see it multiplies a zero weight by zero, not
+    by NaN). A padding row (`real` False) with one becomes zeros: padding never turns anything NaN. Finite rows
+    are returned unchanged; no gradient flows into a non-finite row.
+
+    Parameters
+    ----------
+    qv
+        rows `[..., d + e]`: queries (the keys are made from them), then values.
+    d_qk
+        `d`, how many of each row's entries are the query.
+    real
+        bool, broadcastable to `qv.shape[:-1]`: True for real tokens; None: all real.
+
+    Returns
+    -------
+    result
+        `[..., d + e]`, same dtype.
+    """
+    bad = ~jnp.isfinite(qv).all(axis=-1, keepdims=True)
+    poison = bad if real is None else bad & jnp.expand_dims(real, -1)
+    is_query = lax.broadcasted_iota(jnp.int32, (qv.shape[-1],), 0) < d_qk
+    fill = jnp.where(poison & is_query, jnp.nan, 0.0).astype(qv.dtype)
+    return jnp.where(bad, fill, qv)
+
+
 # %% ../nbs/12_fast.ipynb #057a8c72
 def normalize_keys(q):
     """Shared-QK keys from queries `[..., d]`: Trax's `length_normalized(q) / sqrt(d)`, row-wise, same op order."""
@@ -332,36 +362,6 @@ def full_shared_qk_attention(q, v, mask=None, *, causal=True):
     q, v = qv[..., :d], qv[..., d:]
     p = jax.nn.softmax(_masked_dots(q, normalize_keys(q), pos, k_info, causal, mask is not None), axis=-1)
     return jnp.einsum("...ck,...ke->...ce", p, v)
-
-# %% ../nbs/12_fast.ipynb #8805b04e
-def guard_nonfinite(qv, d_qk, real=None):
-    """Rows `[q | v]` with a non-finite entry made harmless to every other row: the one home of the rule.
-
-    A real row with a NaN or an infinity anywhere gets NaN queries (so every query that may see it as a key, and
-    only those, turns NaN) and zero values (so a query that must not see it multiplies a zero weight by zero, not
-    by NaN). A padding row (`real` False) with one becomes zeros: padding never turns anything NaN. Finite rows
-    are returned unchanged; no gradient flows into a non-finite row.
-
-    Parameters
-    ----------
-    qv
-        rows `[..., d + e]`: queries (the keys are made from them), then values.
-    d_qk
-        `d`, how many of each row's entries are the query.
-    real
-        bool, broadcastable to `qv.shape[:-1]`: True for real tokens; None: all real.
-
-    Returns
-    -------
-    result
-        `[..., d + e]`, same dtype.
-    """
-    bad = ~jnp.isfinite(qv).all(axis=-1, keepdims=True)
-    poison = bad if real is None else bad & jnp.expand_dims(real, -1)
-    is_query = lax.broadcasted_iota(jnp.int32, (qv.shape[-1],), 0) < d_qk
-    fill = jnp.where(poison & is_query, jnp.nan, 0.0).astype(qv.dtype)
-    return jnp.where(bad, fill, qv)
-
 
 # %% ../nbs/12_fast.ipynb #f550b930
 def _dropout_multiplier(rng, rate, shape, dtype):
