@@ -7,6 +7,7 @@ __all__ = ['LSHSelfAttention', 'LSHBlock', 'LSHLanguageModel']
 
 # %% ../nbs/13c_nnx.ipynb #ae16baf6
 import functools
+import inspect
 
 import jax
 import jax.numpy as jnp
@@ -18,6 +19,14 @@ from .checks import bucket_factors, check_int
 from .decode import DecodeCache, decode_step, extend, init_decode_cache, prefill
 
 # %% ../nbs/13c_nnx.ipynb #197d674f
+def _init_signature(cls):
+    "`cls` with the signature of its `__init__` (NNX's metaclass would otherwise show its own, whose annotations do not resolve)."
+    sig = inspect.signature(cls.__init__)
+    cls.__signature__ = sig.replace(parameters=list(sig.parameters.values())[1:])
+    return cls
+
+
+@_init_signature
 class LSHSelfAttention(nnx.Module):
     """Shared-QK LSH self-attention: inputs `[B, T, in_features]` -> `[B, T, out_features]`, any `T`.
 
@@ -160,6 +169,7 @@ def _decode(module, x):
     return out
 
 # %% ../nbs/13c_nnx.ipynb #81621dce
+@_init_signature
 class LSHBlock(nnx.Module):
     "One pre-norm block: `h + attention(norm(h))`, then `h + mlp(norm(h))`; `[B, T, d_model]` -> the same."
 
@@ -173,6 +183,7 @@ class LSHBlock(nnx.Module):
         return h + self.ff_out(jax.nn.relu(self.ff_in(self.ln_ff(h))))
 
 
+@_init_signature
 class LSHLanguageModel(nnx.Module):
     "A decoder of `num_layers` `LSHBlock`s: int tokens `[B, T]` -> logits `[B, T, vocab_size]` (`T <= max_len`)."
 
