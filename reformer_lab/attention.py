@@ -190,16 +190,18 @@ def padding_invariance(seq_len, # T, the real length (padded internally to `padd
     cot = jax.random.normal(ks[4], (2, L, N, E))
     lengths = jnp.array([seq_len, max(1, seq_len // 2)])
     real = jnp.arange(L)[None, :, None, None] < lengths[:, None, None, None]
-    f = lambda q, v, n, **extra: jnp.sum(lsh_attention(q, v, key=jax.random.key(seed), chunk_len=chunk_len, **extra, **kw)
-                                         * cot[:q.shape[0], :n])
-    grad = jax.jit(jax.value_and_grad(lambda q, v, n, m: f(q, v, n, mask=m), (0, 1)), static_argnums=2)
-    # first example alone, unpadded; then both examples in one batch, padded by hand with junk
-    alone = jax.grad(lambda q, v: f(q, v, seq_len), (0, 1))(qk[:1, :seq_len], value[:1, :seq_len])
-    out_alone = lsh_attention(qk[:1, :seq_len], value[:1, :seq_len], key=jax.random.key(seed), chunk_len=chunk_len, **kw)
-    padded_qk, padded_v = jnp.where(real, qk, junk_qk), jnp.where(real, value, junk_v)
-    _, g = grad(padded_qk, padded_v, L, real[:, :, 0, 0])
-    out = lsh_attention(padded_qk, padded_v, key=jax.random.key(seed), chunk_len=chunk_len, seq_lengths=lengths, **kw)
-    worst = lambda a, b: float(jnp.max(jnp.abs(a - b)))
-    return (worst(out[:1, :seq_len], out_alone),
-            max(worst(g[i][:1, :seq_len], alone[i]) for i in (0, 1)),
-            max(float(jnp.max(jnp.where(real, 0.0, jnp.abs(g[i])))) for i in (0, 1)))
+    attend = lambda q, v, **extra: lsh_attention(q, v, key=jax.random.key(seed), chunk_len=chunk_len, **extra, **kw)
+    loss = lambda q, v, **extra: jnp.sum(attend(q, v, **extra) * cot[:q.shape[0], :q.shape[1]])
+
+    @jax.jit
+    def worst():  # one program: the first example alone, unpadded; both examples padded by hand with junk
+        q1, v1 = qk[:1, :seq_len], value[:1, :seq_len]
+        out_alone, g_alone = attend(q1, v1), jax.grad(loss, (0, 1))(q1, v1)
+        q2, v2 = jnp.where(real, qk, junk_qk), jnp.where(real, value, junk_v)
+        out = attend(q2, v2, seq_lengths=lengths)
+        g = jax.grad(lambda q, v: loss(q, v, mask=real[:, :, 0, 0]), (0, 1))(q2, v2)
+        diff = lambda a, b: jnp.max(jnp.abs(a - b))
+        return (diff(out[:1, :seq_len], out_alone), jnp.maximum(*(diff(g[i][:1, :seq_len], g_alone[i]) for i in (0, 1))),
+                jnp.maximum(*(jnp.max(jnp.where(real, 0.0, jnp.abs(g[i]))) for i in (0, 1))))
+    return tuple(float(w) for w in worst())
+
