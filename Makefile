@@ -20,11 +20,12 @@ test-nbval test-py test-portable: export JAX_COMPILATION_CACHE_DIR = $(COMPILE_C
 test-nbval test-py test-portable: export JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS = 0.2
 
 .PHONY: help install lock demo test test-portable accelerator-check test-sync test-all test-nbval test-py \
-        test-nbdev lint-workflows check-lock export clean-nbs readme docs study clean
+        test-nbdev test-light lint-workflows check-lock export clean-nbs readme docs study clean
 
 help:
 	@echo "make demo          - set up .venv and run 'reformer-lab demo'"
 	@echo "make test          - set up .venv and run every check CI runs (see the README for measured times)"
+	@echo "make test-light    - a second venv without the trax extra: Trax/TensorFlow absent, the core tests pass"
 	@echo "make test-portable - the stored outputs again, under two other CPU code paths, one thread each (CI runs it)"
 	@echo "make lock          - refresh $(LOCK) (keeps pins; 'make lock UPGRADE=1' moves every package to its newest release)"
 	@echo "make study         - the duplication task of the Reformer paper, scaled to a CPU, with decoding (about 30 min; slow, not in make test)"
@@ -35,7 +36,7 @@ help:
 $(STAMP): settings.ini setup.py $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c $(LOCK) -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c $(LOCK) -e '.[dev,trax,lab]'
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -43,13 +44,13 @@ install: $(STAMP)
 # Re-solve settings.ini's requirements (and the dev extra) for CPython 3.11 on Linux x86-64 with uv.
 # Without UPGRADE, uv keeps every version already in the lock and only adds or drops what changed.
 lock: install
-	$(BIN)/uv pip compile setup.py --extra dev --python-version 3.11.7 --python-platform x86_64-manylinux_2_28 \
+	$(BIN)/uv pip compile setup.py --extra dev --extra trax --extra lab --python-version 3.11.7 --python-platform x86_64-manylinux_2_28 \
 	  --annotation-style line --custom-compile-command 'make lock' $(if $(UPGRADE),--upgrade) -o $(LOCK)
 
 demo: install
 	$(BIN)/reformer-lab demo
 
-test: install check-lock test-sync lint-workflows test-nbval docs test-py
+test: install check-lock test-sync lint-workflows test-nbval docs test-py test-light
 	@echo "make test: all checks passed"
 
 # Installed versions == the lock, so a green run says which environment it was green in.
@@ -70,7 +71,20 @@ test-nbval: install
 	$(NBVAL) -n $(WORKERS) --dist loadfile --durations 10 nbs/
 
 test-py: install
-	$(BIN)/pytest -n $(WORKERS) --durations 10 tests/
+	$(BIN)/pytest -n $(WORKERS) --durations 10 -m 'not light' tests/
+
+# The light install, for real: a second venv with `pip install reformer-lab` and no extras (the lock as constraints),
+# where Trax and TensorFlow must not be importable, the Trax-backed modules must say `pip install "reformer-lab[trax]"`,
+# and the function, NNX and padding tests pass (tests/test_light.py, marked `light`).
+LIGHT_VENV ?= .venv-light
+LIGHT_STAMP := $(LIGHT_VENV)/.installed-stamp
+$(LIGHT_STAMP): settings.ini setup.py $(LOCK)
+	@test -x $(LIGHT_VENV)/bin/python || $(PYTHON) -m venv $(LIGHT_VENV)
+	$(LIGHT_VENV)/bin/python -m pip install --quiet -c $(LOCK) -e . pytest
+	@touch $(LIGHT_STAMP)
+
+test-light: $(LIGHT_STAMP)
+	REFORMER_LAB_LIGHT=1 $(LIGHT_VENV)/bin/pytest -m light --durations 5 tests/test_light.py
 
 # nbdev's own runner: executes the notebooks without comparing outputs, so `test-all` already covers it.
 test-nbdev: install
@@ -104,4 +118,4 @@ study: install
 	$(BIN)/nbdev_clean --fname nbs/08_duplication.ipynb
 
 clean:
-	rm -rf _proc _docs .pytest_cache .cache
+	rm -rf _proc _docs .pytest_cache .cache $(LIGHT_VENV)

@@ -7,6 +7,7 @@ __all__ = ['FastLSHSelfAttention']
 
 # %% ../nbs/13_fast_layer.ipynb #52843690
 import jax
+import jax.numpy as jnp
 from jax import lax
 
 from .backend import import_trax
@@ -50,11 +51,15 @@ class FastLSHSelfAttention(LabLayerMixin, tl.LSHSelfAttention):
     Inputs `x` `[batch, seq_len, d_model]` (and `mask` `[batch, seq_len]`, True for real tokens, when
     `masked=True`); output `[batch, seq_len, d_model]`. `use_reference_code=True` runs Trax's own code.
     `mode="predict"` decodes with `reformer_lab.decode` (a cache of `predict_mem_len` positions; see below).
-    Jit it as `jax.jit(layer.pure_fn)`.
+    Jit it as `jax.jit(layer.pure_fn)`. Like Trax, it refuses a `seq_len` that `chunk_len` does not divide, unless
+    built with `pad_to_chunks=True`: it then pads with masked tokens to whole chunks and slices them off again
+    (`n_buckets=None` follows the padded length; the state holds the padded length's buckets).
     """
 
     def __init__(self, *args, mode="train", causal=False, masked=False, chunk_len=128, n_buckets=None,
-                 predict_mem_len=2048, predict_drop_len=256, max_length_for_buckets=None, **kwargs):
+                 predict_mem_len=2048, predict_drop_len=256, max_length_for_buckets=None, pad_to_chunks=False,
+                 **kwargs):
+        self._pad_to_chunks = pad_to_chunks
         if mode == "predict":
             _check_predict_args(causal, masked, chunk_len, n_buckets, predict_mem_len, max_length_for_buckets)
             predict_drop_len = predict_mem_len  # Trax's rolling memory drops tokens; the cache never does
@@ -118,7 +123,19 @@ class FastLSHSelfAttention(LabLayerMixin, tl.LSHSelfAttention):
         return inputs, None
 
     def _attend(self, x, mask, weights, state, rng, update_state=True):
-        "`lsh_self_attention` with this layer's settings: `(output, new_state)`."
+        "`lsh_self_attention` with this layer's settings: `(output, new_state)`; pads first if asked (`pad_to_chunks`)."
+        L, c = x.shape[1], self._chunk_len
+        if c and L % c:
+            if not self._pad_to_chunks:
+                raise ValueError(f"sequence length {L} is not a multiple of chunk_len={c}: build the layer with "
+                                 f"pad_to_chunks=True to pad it inside with masked tokens, or pad it to "
+                                 f"{-(-L // c) * c} yourself (with masked=True and a mask)")
+            Lp = -(-L // c) * c
+            mask = jnp.arange(Lp) < L if mask is None else jnp.pad(mask, ((0, 0), (0, Lp - L)))
+            mask = jnp.broadcast_to(mask, (x.shape[0], Lp))
+            out, new_state = self._attend(jnp.pad(x, ((0, 0), (0, Lp - L), (0, 0))), mask, weights, state, rng,
+                                          update_state)
+            return out[:, :L], new_state
         return lsh_self_attention(
             x, weights, state, rng, mask, n_heads=self._n_heads, chunk_len=self._chunk_len,
             n_chunks_before=self._n_chunks_before, n_chunks_after=self._n_chunks_after, n_hashes=self._n_hashes,
