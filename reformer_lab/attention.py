@@ -12,7 +12,7 @@ from jax import lax
 
 from .checks import (_kind, bucket_factors, check_bool, check_float_array, check_int, check_mask,
                                  resolve_n_buckets)
-from .fast import hash_buckets_by_round, lsh_attention_core
+from .fast import hash_buckets_by_round, lsh_attention_core, n_buckets_total
 from .fast_kernel import lsh_attention_blocked
 
 # %% ../nbs/13b_jax_api.ipynb #a63f6e40
@@ -123,6 +123,7 @@ def _attend(qk, value, keys, mask, *, implementation, n_buckets, n_hashes, chunk
     qv = jnp.concatenate([qk, value], axis=-1)  # the fast path's projection layout [B, L, N, H + E]
     buckets = hash_buckets_by_round(lax.stop_gradient(qk), keys, n_buckets, n_hashes, mask, chunk_len=chunk_len,
                                     layout="blhd")  # [B, N, R, L]
+    kw["n_bucket_ids"] = n_buckets_total(n_buckets, n_hashes, L, chunk_len, masked=mask is not None)  # fastest sort
     match implementation:
         case None | "blocked":
             return lsh_attention_blocked(qv, buckets, mask, d_qk=H, chunk_len=chunk_len, **kw).reshape(B, L, N, E)

@@ -160,8 +160,8 @@ def hash_vectors(vecs, rng, n_buckets, n_hashes, mask=None, chunk_len=None, layo
 def sorted_positions(buckets, length, n_bucket_ids=None):
     """The positions of each round sorted by (bucket, position): Trax's `sticker % seqlen`, at any length.
 
-    Each round is sorted on its own (rounds never mix). When `n_bucket_ids * length` fits in 32 bits, one uint32 key
-    `bucket * length + t` is sorted and the position read back as `key % length` (the fastest sort); otherwise,
+    Each round is sorted on its own (rounds never mix). When `n_bucket_ids * length` fits in 32 bits, one key
+    `bucket * length + t` (int32 where it fits in 31 bits, else uint32) is sorted and the position read back as `key % length` (the fastest sort); otherwise,
     or without `n_bucket_ids`, a stable sort of the buckets carries the positions along (about 3x slower, right at
     every length and for any int32 ids, round offsets included).
 
@@ -183,9 +183,9 @@ def sorted_positions(buckets, length, n_bucket_ids=None):
     t = lax.broadcasted_iota(jnp.int32, buckets.shape, axis)
     if n_bucket_ids is None or n_bucket_ids * length > 2**32:
         return lax.sort((buckets, t), dimension=axis, is_stable=True, num_keys=1)[1]
-    keys = lax.sort(buckets.astype(jnp.uint32) * jnp.uint32(length) + t.astype(jnp.uint32), dimension=axis,
-                    is_stable=False)
-    position = keys & jnp.uint32(length - 1) if length & (length - 1) == 0 else keys % jnp.uint32(length)
+    key_type = jnp.int32 if n_bucket_ids * length <= 2**31 else jnp.uint32  # int32 sorts a little faster
+    keys = lax.sort(buckets.astype(key_type) * key_type(length) + t.astype(key_type), dimension=axis, is_stable=False)
+    position = keys & key_type(length - 1) if length & (length - 1) == 0 else keys % key_type(length)
     return position.astype(jnp.int32)
 
 
