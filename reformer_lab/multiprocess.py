@@ -162,6 +162,8 @@ def train_step_check(n_batch, n_heads, *, batch=4, seq_len=64, d_model=32, heads
 # %% ../nbs/16b_multiprocess.ipynb #1f003e18
 class LaunchError(RuntimeError):
     "A multi-process run that failed or timed out (the message names the process and shows its log)."
+    def __init__(self, message): # what went wrong, which process, the end of its log
+        super().__init__(message)
 
 
 def free_port(host="127.0.0.1"):
@@ -324,5 +326,5 @@ def main(argv=None):
     return 0 if result["agree"] else 1
 
 
-if __name__ == "__main__" and "ipykernel" not in sys.modules:  # the command, not this notebook
+if __name__ == "__main__" and "get_ipython" not in globals():  # the command, not this notebook
     sys.exit(main())

@@ -434,7 +434,7 @@ def main(argv=None):
     return 0
 
 
-if __name__ == "__main__" and "ipykernel" not in __import__("sys").modules:
+if __name__ == "__main__" and "get_ipython" not in globals():
     raise SystemExit(main())
 
 # %% ../nbs/16c_sequence_sharding.ipynb #7dd804de
