@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from reformer_lab import bench, cli, limits, model_bench
+from reformer_lab import api_speed, bench, cli, limits, model_bench, seq_sharding
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -22,7 +22,7 @@ class Reached(Exception):
 
 RUN_FUNCTIONS = [(bench, "run_bench"), (bench, "decode_times"), (bench, "stage_times"), (bench, "scaling_times"),
                  (model_bench, "model_bench"), (limits, "floor_run"), (limits, "longest_run"), (limits, "matrix_run"),
-                 (cli, "run_demo")]
+                 (api_speed, "api_speed"), (seq_sharding, "bench"), (cli, "run_demo")]
 
 
 @pytest.fixture
@@ -87,6 +87,16 @@ BAD = [  # (argv, what the one line must name)
     (["bench", "--floor", "--floor-out", "/nonexistent/f.json"], "--floor-out"),
     (["bench", "--matrix", "--matrix-out", "/nonexistent/m.json"], "--matrix-out"),
     (["bench", "--scaling", "--scaling-out", "/nonexistent/s.json"], "--scaling-out"),
+    (["bench", "--api-out", "a.json"], "--api-out"),
+    (["bench", "--seq-sharding-out", "s.json"], "--seq-sharding-out"),
+    (["bench", "--devices", "4"], "--devices"),
+    (["bench", "--seq-sharding", "--devices", "1"], "--devices"),
+    (["bench", "--api", "--seq-sharding"], "--api and --seq-sharding"),
+    (["bench", "--decode", "--api"], "--decode and --api"),
+    (["bench", "--api", "--floor"], "--floor"),
+    (["bench", "--api", "--out", "r.json"], "--out"),
+    (["bench", "--api", "--api-out", "/nonexistent/a.json"], "--api-out"),
+    (["bench", "--seq-sharding", "--seq-sharding-out", "/nonexistent/s.json"], "--seq-sharding-out"),
     (["bench", "--frobnicate"], "--frobnicate"),
     ([], "command"),
     (["demo", "--length", "0"], "--length"),
@@ -148,6 +158,8 @@ GOOD = [  # the commands the notebooks document, and the library call each must 
     (["bench", "--longest", "--repeats", "2", "--longest-out", "longest.json"], ("longest_run", dict(repeats=2, out=print))),
     (["bench", "--matrix", "--rounds", "3", "--repeats", "5", "--matrix-out", "matrix.json"],
      ("matrix_run", dict(rounds=3, repeats=5, out=print))),
+    (["bench", "--api", "--repeats", "7", "--api-out", "api_speed.json"], ("api_speed", dict(repeats=7))),
+    (["bench", "--seq-sharding", "--seq-sharding-out", "seq_sharding.json"], ("bench", dict(n_devices=8, repeats=3))),
     (["demo"], ("run_demo", dict(length=64, n_hashes=(1, 2, 4, 8), n_buckets=8, chunk_len=8, seed=0,
                                  figure="reformer_lab_demo.png"))),
 ]
