@@ -6,7 +6,8 @@
 __all__ = ['DEMO_TEXT', 'LIMIT_MODES', 'SINGLE_MODES', 'OPTION_MODES', 'FIXED_CASES', 'OUTPUTS', 'DECODE_STEPS', 'demo_input',
            'demo_figure', 'run_demo', 'OneLineParser', 'int_type', 'add_demo_parser', 'build_parser', 'bench_modes',
            'bench_uses', 'check_mode_options', 'check_repeated', 'check_multiples', 'check_output_path',
-           'check_outputs', 'check_demo_args', 'check_bench_args', 'checked_runner', 'main', 'cli_answer']
+           'check_outputs', 'sweep_space', 'check_demo_args', 'check_bench_args', 'checked_runner', 'main',
+           'cli_answer']
 
 # %% ../nbs/90_cli.ipynb #10ea564d
 import argparse
@@ -309,6 +310,26 @@ def _add_way_options(bench):
                        help="simulated CPU devices of --seq-sharding (default 8)")
 
 
+# %% ../nbs/90_cli.ipynb #02897b5c
+def _add_sweep_options(bench):
+    "The options of `--sweep` (15b_sweep): the layer against Trax at configurations drawn from a space."
+    bench.add_argument("--sweep", action="store_true",
+                       help="instead of the table: fast and Trax's LSH layer at --sweep-points configurations drawn "
+                            "with --sweep-seed from the sweep's space, forward and forward+backward, side by side "
+                            "(ignores --lengths, --n-hashes, --include)")
+    bench.add_argument("--sweep-points", type=int_type("a positive int", 24), default=24,
+                       help="configurations to draw (default 24)")
+    bench.add_argument("--sweep-seed", type=int_type("an int from 0 to 2**32 - 1", 0, lambda n: 0 <= n < 2**32),
+                       default=0, help="the seed of the draw (default 0)")
+    bench.add_argument("--sweep-set", action="append", default=[], metavar="KNOB=V1,V2",
+                       help="the values one knob is drawn from, e.g. n_hashes=2,4 (repeatable; knobs: "
+                            "n_heads d_qk d_v n_hashes chunk_len n_chunks_before n_chunks_after n_buckets causal "
+                            "masked batch length gradients)")
+    bench.add_argument("--sweep-out", default=None, help="save the --sweep results as JSON here")
+    bench.add_argument("--sweep-plot", default="reformer_lab_sweep.png",
+                       help="save the --sweep plot here (default reformer_lab_sweep.png)")
+
+
 # %% ../nbs/90_cli.ipynb #8bc46f96
 def build_parser():
     "The `reformer-lab` parser, subcommands `demo` and `bench`; every parse error is one line (`OneLineParser`)."
@@ -323,11 +344,12 @@ def build_parser():
     _add_table_options(bench)
     _add_mode_options(bench)
     _add_way_options(bench)
+    _add_sweep_options(bench)
     return parser
 
 # %% ../nbs/90_cli.ipynb #ca72f0ab
 LIMIT_MODES = ("floor", "longest", "matrix")  # instead of the table; combined, they run in this order
-SINGLE_MODES = ("model", "decode", "api", "seq_sharding")  # instead of the table, each on its own
+SINGLE_MODES = ("model", "decode", "api", "seq_sharding", "sweep")  # instead of the table, each on its own
 
 def bench_modes(args):
     "What `reformer-lab bench` runs: `['table']`, one of `SINGLE_MODES`, or some of `LIMIT_MODES`, in that order."
@@ -357,8 +379,10 @@ OPTION_MODES = {  # option (argparse dest): the runs that use it ("stages"/"scal
     "model_out": ("model",), "model_plot": ("model",), "model_layers": ("model",),
     "floor_out": ("floor",), "longest_out": ("longest",), "matrix_out": ("matrix",), "rounds": ("floor", "matrix"),
     "api_out": ("api",), "seq_sharding_out": ("seq_sharding",), "devices": ("seq_sharding",),
+    "sweep_points": ("sweep",), "sweep_seed": ("sweep",), "sweep_set": ("sweep",), "sweep_out": ("sweep",),
+    "sweep_plot": ("sweep",),
 }
-FIXED_CASES = LIMIT_MODES + ("api", "seq_sharding")  # runs of fixed cases: their help says they ignore --include
+FIXED_CASES = LIMIT_MODES + ("api", "seq_sharding", "sweep")  # runs of fixed cases: their help says they ignore --include
 
 def check_mode_options(args, modes):
     "Raise ValueError naming the first option given (not its default) that none of the runs `modes` uses."
@@ -418,7 +442,8 @@ def check_output_path(option, path, figure=False):
 OUTPUTS = {"table": ("out", "plot"), "stages": ("stages_out",), "scaling": ("scaling_out",),
            "decode": ("decode_out", "decode_plot"), "model": ("model_out", "model_plot"),
            "floor": ("floor_out",), "longest": ("longest_out",), "matrix": ("matrix_out",),
-           "api": ("api_out",), "seq_sharding": ("seq_sharding_out",)}  # what each run writes
+           "api": ("api_out",), "seq_sharding": ("seq_sharding_out",),
+           "sweep": ("sweep_out", "sweep_plot")}  # what each run writes
 
 def check_outputs(args, uses):
     "Raise ValueError unless every file that the runs `uses` write (`OUTPUTS`) can be written, each by one option."
@@ -475,6 +500,23 @@ def _check_model(args):
     from reformer_lab.bench import CHUNK_LEN
     check_multiples("--lengths", args.lengths, CHUNK_LEN, f"--model needs whole chunks of {CHUNK_LEN} tokens")
 
+# %% ../nbs/90_cli.ipynb #66d42aab
+def sweep_space(args):
+    "The space of `--sweep-set`'s settings (knob -> values), checked; ValueError naming `--sweep-set` otherwise."
+    from reformer_lab import sweep
+    space = {}
+    try:
+        for text in args.sweep_set:
+            knob, values = sweep.parse_knob(text)
+            if knob in space:
+                raise ValueError(f"{knob} is set twice; give each knob once")
+            space[knob] = values
+        sweep.draw_points(args.sweep_points, args.sweep_seed, space)   # checks the space, and that points fit
+    except ValueError as error:
+        raise ValueError(f"--sweep-set: {error}") from None
+    return space
+
+
 # %% ../nbs/90_cli.ipynb #6dbbc28c
 def check_demo_args(args):
     "Raise ValueError naming the first bad option of `reformer-lab demo` (ranges are checked by the parser)."
@@ -493,7 +535,8 @@ def check_bench_args(args):
     check_mode_options(args, modes)
     check_repeated("--lengths", args.lengths)
     check_repeated("--n-hashes", args.n_hashes)
-    {"table": _check_table, "decode": _check_decode, "model": _check_model}.get(modes[0], lambda args: None)(args)
+    {"table": _check_table, "decode": _check_decode, "model": _check_model, "sweep": sweep_space}.get(
+        modes[0], lambda args: None)(args)
     check_outputs(args, bench_uses(args, modes))
     return modes
 
@@ -636,6 +679,19 @@ def _run_seq_sharding(args):
         print(f"results saved to {args.seq_sharding_out}")
 
 
+# %% ../nbs/90_cli.ipynb #a5ddba14
+def _run_sweep(args):
+    "The layer against Trax at the drawn configurations (15b_sweep): table, JSON, plot."
+    from reformer_lab import limits, sweep
+    results = sweep.sweep_run(args.sweep_points, args.sweep_seed, sweep_space(args), repeats=args.repeats)
+    print(sweep.format_sweep(results))
+    if args.sweep_out:
+        sweep.save_sweep(results, args.sweep_out, command=args.command_line, **limits.run_conditions())
+        print(f"results saved to {args.sweep_out}")
+    sweep.plot_sweep(results, args.sweep_plot)
+    print(f"plot saved to {args.sweep_plot}")
+
+
 # %% ../nbs/90_cli.ipynb #2dcd7c87
 def checked_runner(args):
     "Check every option of the parsed `args` (raising ValueError naming the first bad one); return what runs them."
@@ -644,7 +700,7 @@ def checked_runner(args):
         return _run_demo
     modes = check_bench_args(args)
     return {"table": _run_table, "decode": _run_decode, "model": _run_model, "api": _run_api,
-            "seq_sharding": _run_seq_sharding}.get(modes[0], _run_limits)
+            "seq_sharding": _run_seq_sharding, "sweep": _run_sweep}.get(modes[0], _run_limits)
 
 # %% ../nbs/90_cli.ipynb #89299bc2
 def main(argv=None):

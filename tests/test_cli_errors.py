@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from reformer_lab import api_speed, bench, cli, limits, model_bench, seq_sharding
+from reformer_lab import api_speed, bench, cli, limits, model_bench, seq_sharding, sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -22,7 +22,8 @@ class Reached(Exception):
 
 RUN_FUNCTIONS = [(bench, "run_bench"), (bench, "decode_times"), (bench, "stage_times"), (bench, "scaling_times"),
                  (model_bench, "model_bench"), (limits, "floor_run"), (limits, "longest_run"), (limits, "matrix_run"),
-                 (api_speed, "api_speed"), (seq_sharding, "bench"), (cli, "run_demo")]
+                 (api_speed, "api_speed"), (seq_sharding, "bench"), (sweep, "sweep_run"),
+                 (cli, "run_demo")]
 
 
 @pytest.fixture
@@ -97,6 +98,17 @@ BAD = [  # (argv, what the one line must name)
     (["bench", "--api", "--out", "r.json"], "--out"),
     (["bench", "--api", "--api-out", "/nonexistent/a.json"], "--api-out"),
     (["bench", "--seq-sharding", "--seq-sharding-out", "/nonexistent/s.json"], "--seq-sharding-out"),
+    (["bench", "--sweep-points", "3"], "--sweep-points"),
+    (["bench", "--sweep-set", "n_hashes=2"], "--sweep-set"),
+    (["bench", "--sweep", "--sweep-points", "0"], "--sweep-points"),
+    (["bench", "--sweep", "--sweep-set", "heads=4"], "--sweep-set"),
+    (["bench", "--sweep", "--sweep-set", "chunk_len="], "--sweep-set"),
+    (["bench", "--sweep", "--sweep-set", "causal=maybe"], "--sweep-set"),
+    (["bench", "--sweep", "--sweep-set", "n_hashes"], "--sweep-set"),
+    (["bench", "--sweep", "--sweep-set", "n_hashes=2", "--sweep-set", "n_hashes=4"], "--sweep-set"),
+    (["bench", "--sweep", "--sweep-set", "length=1024", "--sweep-set", "chunk_len=2048"], "--sweep-set"),
+    (["bench", "--sweep", "--sweep-plot", "/nonexistent/s.png"], "--sweep-plot"),
+    (["bench", "--sweep", "--model"], "--model and --sweep"),
     (["bench", "--frobnicate"], "--frobnicate"),
     ([], "command"),
     (["demo", "--length", "0"], "--length"),
@@ -160,6 +172,8 @@ GOOD = [  # the commands the notebooks document, and the library call each must 
      ("matrix_run", dict(rounds=3, repeats=5, out=print))),
     (["bench", "--api", "--repeats", "7", "--api-out", "api_speed.json"], ("api_speed", dict(repeats=7))),
     (["bench", "--seq-sharding", "--seq-sharding-out", "seq_sharding.json"], ("bench", dict(n_devices=8, repeats=3))),
+    (["bench", "--sweep", "--sweep-out", "sweep.json", "--sweep-plot", "sweep.png"],
+     ("sweep_run", dict(repeats=3))),
     (["demo"], ("run_demo", dict(length=64, n_hashes=(1, 2, 4, 8), n_buckets=8, chunk_len=8, seed=0,
                                  figure="reformer_lab_demo.png"))),
 ]
