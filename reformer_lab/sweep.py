@@ -4,10 +4,10 @@
 
 # %% auto #0
 __all__ = ['SPACE', 'D_MODEL', 'MAX_WORK', 'check_space', 'draw_points', 'point_inputs', 'point_layers', 'point_calls',
-           'time_point', 'sweep_run', 'sweep_summary', 'moving_knob', 'format_sweep', 'plot_sweep', 'parse_knob',
-           'save_sweep']
+           'time_point', 'sweep_run', 'sweep_summary', 'moving_knob', 'format_sweep', 'format_knobs', 'plot_sweep',
+           'parse_knob', 'save_sweep']
 
-# %% ../nbs/15b_sweep.ipynb #6112c6a4
+# %% ../nbs/15b_sweep.ipynb #8e44058a
 import json
 import math
 import time
@@ -16,7 +16,7 @@ import numpy as onp
 
 from .bench import peak_bytes, time_interleaved
 
-# %% ../nbs/15b_sweep.ipynb #ec147126
+# %% ../nbs/15b_sweep.ipynb #1fa08fb8
 SPACE = dict(n_heads=(1, 2, 4, 8, 16), d_qk=(32, 64, 128), d_v=(32, 64, 128), n_hashes=(1, 2, 4, 8),
              chunk_len=(32, 64, 128, 256), n_chunks_before=(0, 1, 2), n_chunks_after=(0, 1),
              n_buckets=(None, "explicit"), causal=(False, True), masked=(False, True), batch=(1, 2, 4, 8),
@@ -24,7 +24,7 @@ SPACE = dict(n_heads=(1, 2, 4, 8, 16), d_qk=(32, 64, 128), d_v=(32, 64, 128), n_
 D_MODEL = 256
 MAX_WORK = 2 ** 19  # batch x length x heads x rounds of one point, at most (the matrix's point: 2 ** 18)
 
-# %% ../nbs/15b_sweep.ipynb #a23f7bad
+# %% ../nbs/15b_sweep.ipynb #efb487ba
 def _valid(knob, value):
     "Whether `value` is one the layer takes for `knob`."
     if knob in ("causal", "masked"):
@@ -36,7 +36,7 @@ def _valid(knob, value):
     least = 0 if knob in ("n_chunks_before", "n_chunks_after") else 1
     return isinstance(value, int) and not isinstance(value, bool) and value >= least
 
-# %% ../nbs/15b_sweep.ipynb #11cb89f8
+# %% ../nbs/15b_sweep.ipynb #436d9a17
 def check_space(space):
     """`SPACE` with the knobs of `space` replaced (a dict knob -> sequence of values); ValueError naming the first
     unknown knob, empty range or value the layer does not take."""
@@ -52,14 +52,14 @@ def check_space(space):
             raise ValueError(f"{knob}: {bad[0]!r} is not a value the layer takes; e.g. {list(SPACE[knob])}")
     return {**SPACE, **{k: tuple(v) for k, v in space.items()}}
 
-# %% ../nbs/15b_sweep.ipynb #cc054c36
+# %% ../nbs/15b_sweep.ipynb #5ea81f28
 def _fits(p, max_work):
     "Whether point `p` is valid and within the work bound."
     n_chunks = p["length"] // p["chunk_len"]
     return (p["length"] % p["chunk_len"] == 0 and n_chunks > p["n_chunks_before"] + p["n_chunks_after"]
             and p["batch"] * p["length"] * p["n_heads"] * p["n_hashes"] <= max_work)
 
-# %% ../nbs/15b_sweep.ipynb #d2fb0898
+# %% ../nbs/15b_sweep.ipynb #14ddbdb1
 def draw_points(n, seed=0, space=None, max_work=MAX_WORK, tries=10_000):
     "`n` points (dicts knob -> value) drawn from `check_space(space or {})` with `seed`; ValueError if too few fit."
     space = check_space(space or {})
@@ -74,7 +74,7 @@ def draw_points(n, seed=0, space=None, max_work=MAX_WORK, tries=10_000):
     raise ValueError(f"only {len(points)} of {n} points fit max_work={max_work} in {tries} draws: widen the space "
                      f"or raise max_work")
 
-# %% ../nbs/15b_sweep.ipynb #ffe954ba
+# %% ../nbs/15b_sweep.ipynb #222897e7
 def _settings(p):
     "The layers' keyword arguments for point `p`."
     n_buckets = None if p["n_buckets"] is None else max(2, p["length"] // p["chunk_len"] // 2 * 2)
@@ -82,7 +82,7 @@ def _settings(p):
                 n_chunks_before=p["n_chunks_before"], n_chunks_after=p["n_chunks_after"], n_buckets=n_buckets,
                 causal=p["causal"], masked=p["masked"], mode="train")
 
-# %% ../nbs/15b_sweep.ipynb #0a9639b2
+# %% ../nbs/15b_sweep.ipynb #d40384d7
 def point_inputs(p, seed=0):
     "`(x [batch, length, D_MODEL], mask [batch, length] or None, cotangent)` of point `p` (the last eighth padding)."
     import jax
@@ -92,7 +92,7 @@ def point_inputs(p, seed=0):
     mask = jnp.broadcast_to(jnp.arange(p["length"]) < p["length"] - p["length"] // 8, shape[:2])
     return jax.random.normal(kx, shape), mask if p["masked"] else None, jax.random.normal(kc, shape)
 
-# %% ../nbs/15b_sweep.ipynb #14704786
+# %% ../nbs/15b_sweep.ipynb #a7947072
 def point_layers(p):
     "`{'fast': FastLSHSelfAttention, 'trax': tl.LSHSelfAttention}` with point `p`'s settings, initialised."
     import jax
@@ -103,7 +103,7 @@ def point_layers(p):
         layer.init(tl.shapes.signature(x if mask is None else (x, mask)), rng=jax.random.PRNGKey(1))
     return layers
 
-# %% ../nbs/15b_sweep.ipynb #a07dbe85
+# %% ../nbs/15b_sweep.ipynb #d870d259
 def _programs(layer, with_weights):
     "`(forward, forward_and_backward)` of `layer`'s `pure_fn`, as functions of `(x, mask, w, state, rng[, ct])`."
     import jax
@@ -117,7 +117,7 @@ def _programs(layer, with_weights):
         return out, pull_back(ct)
     return run, fwd_bwd
 
-# %% ../nbs/15b_sweep.ipynb #882c10e2
+# %% ../nbs/15b_sweep.ipynb #cf5220cd
 def point_calls(p, layers):
     "`{(name, 'fwd' | 'fwd_bwd'): (jitted, args)}` for point `p` and its `layers` (`point_layers`)."
     import jax
@@ -130,7 +130,7 @@ def point_calls(p, layers):
         calls[name, "fwd_bwd"] = (jax.jit(fwd_bwd), args + (cotangent,))
     return calls
 
-# %% ../nbs/15b_sweep.ipynb #62ff270a
+# %% ../nbs/15b_sweep.ipynb #b86326f2
 def time_point(p, repeats=3):
     "`dict(point, seconds={pass: {name: s}}, ratio={pass: trax / fast})` for point `p`, `repeats` timed calls each."
     calls = point_calls(p, point_layers(p))
@@ -140,7 +140,7 @@ def time_point(p, repeats=3):
         seconds[pass_] = time_interleaved(group, repeats)
     return dict(point=p, seconds=seconds, ratio={ps: t["trax"] / t["fast"] for ps, t in seconds.items()})
 
-# %% ../nbs/15b_sweep.ipynb #1c80fa5c
+# %% ../nbs/15b_sweep.ipynb #1ca6249f
 def sweep_run(n_points=24, seed=0, space=None, max_work=MAX_WORK, repeats=3, progress=True):
     """Draw `n_points` (`draw_points`) and time each (`time_point`): a JSON-ready dict `meta` (the arguments, the
     space, wall time) and `rows`."""
@@ -153,7 +153,13 @@ def sweep_run(n_points=24, seed=0, space=None, max_work=MAX_WORK, repeats=3, pro
                 space={k: list(v) for k, v in check_space(space or {}).items()}, wall_s=time.perf_counter() - start)
     return dict(meta=meta, rows=rows)
 
-# %% ../nbs/15b_sweep.ipynb #e58b6f28
+# %% ../nbs/15b_sweep.ipynb #f88ca162
+def _order(text):
+    "A sort key of a knob's value written as JSON: None first, then numbers and bools by value, then names."
+    v = json.loads(text)
+    return (0, 0, "") if v is None else (1, v, "") if isinstance(v, (bool, int, float)) else (2, 0, str(v))
+
+# %% ../nbs/15b_sweep.ipynb #647d7ec1
 def sweep_summary(results):
     "`{pass: dict(min, median, by_knob={knob: {value: median}})}` of a `sweep_run` result."
     out = {}
@@ -164,17 +170,17 @@ def sweep_summary(results):
             groups = {}
             for r in results["rows"]:
                 groups.setdefault(json.dumps(r["point"][knob]), []).append(r["ratio"][pass_])
-            by_knob[knob] = {v: float(onp.median(rs)) for v, rs in sorted(groups.items())}
+            by_knob[knob] = {v: float(onp.median(groups[v])) for v in sorted(groups, key=_order)}
         out[pass_] = dict(min=min(ratios), median=float(onp.median(ratios)), by_knob=by_knob)
     return out
 
-# %% ../nbs/15b_sweep.ipynb #4150cf53
+# %% ../nbs/15b_sweep.ipynb #8f359ffc
 def moving_knob(summary, pass_="fwd_bwd"):
     "The knob whose per-value median ratios spread the most (max - min) in `pass_`."
     spread = {k: max(v.values()) - min(v.values()) for k, v in summary[pass_]["by_knob"].items() if len(v) > 1}
     return max(spread, key=spread.get)
 
-# %% ../nbs/15b_sweep.ipynb #517a13fc
+# %% ../nbs/15b_sweep.ipynb #2bd05b4e
 def format_sweep(results):
     "A markdown table: per pass, the minimum and median ratio and the share of points at 2x or more."
     s = sweep_summary(results)
@@ -185,7 +191,18 @@ def format_sweep(results):
                      f"{sum(x >= 2 for x in ratios)} |")
     return "\n".join(lines)
 
-# %% ../nbs/15b_sweep.ipynb #8e525b75
+# %% ../nbs/15b_sweep.ipynb #f96b2c29
+def format_knobs(results, knobs=None):
+    "A markdown table: for each knob (default: all), the median forward and forward+backward ratio at each value."
+    s = sweep_summary(results)
+    lines = ["| knob | value | points | median fwd | median fwd+bwd |", "|---|---|---|---|---|"]
+    for knob in knobs or SPACE:
+        for v, fwd in s["fwd"]["by_knob"][knob].items():
+            n = sum(json.dumps(r["point"][knob]) == v for r in results["rows"])
+            lines.append(f"| {knob} | {json.loads(v)} | {n} | {fwd:.2f} | {s['fwd_bwd']['by_knob'][knob][v]:.2f} |")
+    return "\n".join(lines)
+
+# %% ../nbs/15b_sweep.ipynb #d42c6dfd
 def plot_sweep(results, path=None):
     "Each pass's ratios against the knob that moves the forward+backward ratio most, with 1x and 2x marked."
     import matplotlib.pyplot as plt
@@ -207,7 +224,7 @@ def plot_sweep(results, path=None):
     axes[0].set_ylabel("speed-up over Trax")
     return finish_figure(fig, path)
 
-# %% ../nbs/15b_sweep.ipynb #e35fead5
+# %% ../nbs/15b_sweep.ipynb #a304a90a
 def _value(text):
     "One value of a knob setting, from its text."
     t = text.strip().lower()
@@ -219,7 +236,7 @@ def _value(text):
     except ValueError:
         raise ValueError(f"{text!r} is not a value of a knob (an int, true, false, none, explicit, x or xw)") from None
 
-# %% ../nbs/15b_sweep.ipynb #4e7b7bb1
+# %% ../nbs/15b_sweep.ipynb #a947cbe4
 def parse_knob(text):
     "`'n_hashes=2,4'` -> `('n_hashes', (2, 4))`; ValueError for a setting without `=` or with a bad value."
     knob, sep, values = text.partition("=")
@@ -227,7 +244,7 @@ def parse_knob(text):
         raise ValueError(f"{text!r}: write KNOB=V1,V2,... (knobs: {', '.join(SPACE)})")
     return knob.strip(), tuple(_value(v) for v in values.split(",") if v.strip())
 
-# %% ../nbs/15b_sweep.ipynb #30f03ab5
+# %% ../nbs/15b_sweep.ipynb #9855d0d9
 def save_sweep(results, path, **conditions):
     "Write a `sweep_run` result as JSON at `path`, with `conditions` (the command, the machine's load...) in its meta."
     with open(path, "w") as f:
