@@ -5,8 +5,9 @@
 # %% auto #0
 __all__ = ['n_buckets_total', 'hash_buckets_by_round', 'add_round_offsets', 'hash_vectors', 'sorted_positions',
            'inverse_permutation', 'permute_in', 'permute_out', 'guard_nonfinite', 'normalize_keys',
-           'full_shared_qk_attention', 'chunked_attention', 'combine_rounds', 'lsh_attention_rounds',
-           'lsh_attention_core', 'split_rngs', 'lsh_self_attention', 'init_lsh_params', 'init_lsh_state']
+           'full_shared_qk_attention', 'lsh_dense_reference', 'chunked_attention', 'combine_rounds', 'with_rule_info',
+           'lsh_attention_rounds', 'lsh_attention_core', 'split_rngs', 'lsh_self_attention', 'init_lsh_params',
+           'init_lsh_state']
 
 # %% ../nbs/12_fast.ipynb #6bbc98ba
 import jax
@@ -16,6 +17,7 @@ from jax import lax
 from .checks import (MASK_LATER, MASK_SELF, bucket_factors, bucket_state_padding, check_bool,
                                  check_chunking, check_float_array, check_int, check_mask, check_prng_key,
                                  check_rate, check_weights, resolve_n_buckets)
+from .paper_rule import apply_pair_rule, occurrence_counts, pair_rule, pair_rule_terms, slot_rule_info
 
 # %% ../nbs/12_fast.ipynb #daac7cd3
 def _first_argmax_pm(rv):
@@ -312,19 +314,27 @@ def _zero_where(hard, dots):
 _zero_where.defjvp(lambda primals, tangents: (_zero_where(*primals), tangents[1]))
 
 
-def _masked_dots(q, k, q_info, k_info, causal, masked, keys_first=False):
+def _masked_dots(q, k, q_info, k_info, causal, masked, keys_first=False, rule=None):
     """Scores `[..., c, K]` of queries `[..., c, d]` and keys `[..., K, d]`, with the lab's penalties subtracted:
     later keys (`causal`), the query's own position (always), padding keys (`masked`: negative `k_info`).
     `q_info [..., c]` and `k_info [..., K]` are positions counted from 1. With `keys_first`, the same scores
-    transposed, `[..., K, c]` (the fast kernel's backward works in that orientation).
+    transposed, `[..., K, c]` (the fast kernel's backward works in that orientation). With a `rule`
+    (`paper_rule.PairRule`), the infos are `[..., c, 1 + X]` and `[..., K, 1 + X]`: the position, then the slot's
+    `slot_rule_info`; pairs in other buckets are masked and `log N_ij` subtracted (`paper_rule.apply_pair_rule`).
 
     A masked score is selected, not only pushed down: it is the penalty alone, whatever the key holds (a NaN or
     an infinite key cannot reach a query that must not see it); for finite scores it is the lab's number."""
     dots = jnp.einsum("...kd,...cd->...kc", k, q) if keys_first else jnp.einsum("...cd,...kd->...ck", q, k)
     q_axis, k_axis = (-2, -1) if keys_first else (-1, -2)  # each info varies along its own axis of `dots`
+    if rule is not None:  # the rule's columns, broadcast pair by pair as the positions are
+        q_rule, k_rule = jnp.expand_dims(q_info[..., 1:], q_axis - 1), jnp.expand_dims(k_info[..., 1:], k_axis - 1)
+        q_info, k_info = q_info[..., 0], k_info[..., 0]
     q_info = jnp.expand_dims(q_info.astype(jnp.float32), q_axis)
     k_info = jnp.expand_dims(k_info.astype(jnp.float32), k_axis)
     hard = _hard_mask(q_info, k_info, causal, masked)
+    if rule is not None and not rule.across:
+        other_bucket = pair_rule_terms(q_rule, k_rule, rule._replace(dedup=False))[0]
+        hard = other_bucket if hard is None else hard | other_bucket
     if hard is not None:
         dots = _zero_where(jnp.broadcast_to(hard, dots.shape), dots)
     # Then the same float ops, in the same order, as the lab's (and Trax's) mask_self_attention.
@@ -333,9 +343,9 @@ def _masked_dots(q, k, q_info, k_info, causal, masked, keys_first=False):
     dots = dots - MASK_SELF * (q_info == k_info)  # exclude_self
     if masked:
         dots = dots - MASK_LATER * (k_info < 0)
-    return dots
+    return dots if rule is None else apply_pair_rule(dots, q_rule, k_rule, rule)
 
-def full_shared_qk_attention(q, v, mask=None, *, causal=True):
+def full_shared_qk_attention(q, v, mask=None, *, causal=True, weights=None):
     """Shared-QK attention over the whole sequence, one dense `[..., L, L]` softmax with the lab's masks: the
     reference every path approximates (with one bucket and one chunk, LSH attention *is* it).
 
@@ -349,6 +359,10 @@ def full_shared_qk_attention(q, v, mask=None, *, causal=True):
         optional bool `[B, L]`, True for real tokens.
     causal
         mask keys later than the query.
+    weights
+        optional `[B, H, L, L]` multiplicity of each key for each query (`w_ij exp(s_ij)` in the softmax; 0: not
+        attended), or None (every key once). With `paper_rule.occurrence_counts`, the dense form of LSH attention
+        under either rule (`11b_paper_rule`).
 
     Returns
     -------
@@ -360,8 +374,24 @@ def full_shared_qk_attention(q, v, mask=None, *, causal=True):
     d = q.shape[-1]
     qv = guard_nonfinite(jnp.concatenate([q, v], axis=-1), d, None if mask is None else mask[:, None, :])
     q, v = qv[..., :d], qv[..., d:]
-    p = jax.nn.softmax(_masked_dots(q, normalize_keys(q), pos, k_info, causal, mask is not None), axis=-1)
+    dots = _masked_dots(q, normalize_keys(q), pos, k_info, causal, mask is not None)
+    if weights is not None:  # log 0 = -inf: a key of weight 0 gets none
+        dots = dots + jnp.log(lax.stop_gradient(weights).astype(dots.dtype))
+    p = jax.nn.softmax(dots, axis=-1)
     return jnp.einsum("...ck,...ke->...ce", p, v)
+
+
+def lsh_dense_reference(q, v, buckets, mask=None, *, chunk_len, n_chunks_before=1, n_chunks_after=0, causal=False,
+                        attend_across_buckets=True, allow_duplicate_attention=True):
+    """LSH attention in its dense form, under Trax's rule or the paper's: `full_shared_qk_attention` with each key
+    weighted by `N_ij` (`paper_rule.occurrence_counts`; de-duplicated: `N_ij > 0`). Equal to `lsh_attention_core`
+    and the fast kernel with the same buckets and options, except on rows that see only themselves (there the
+    paths keep Trax's float32 rounding of logsumexps near `-MASK_SELF`).
+
+    `q [B, H, L, d]`, `v [B, H, L, e]`, int `buckets [B, H, R, L]`, optional bool `mask [B, L]` -> `[B, H, L, e]`."""
+    counts = occurrence_counts(buckets, chunk_len, n_chunks_before, n_chunks_after, attend_across_buckets)
+    weights = counts if allow_duplicate_attention else (counts > 0)
+    return full_shared_qk_attention(q, v, mask, causal=causal, weights=weights)
 
 # %% ../nbs/12_fast.ipynb #f550b930
 def _dropout_multiplier(rng, rate, shape, dtype):
@@ -379,7 +409,7 @@ def _look_adjacent(x, before, after, axis):
 
 # %% ../nbs/12_fast.ipynb #808a8364
 def _chunked_attention(sq, sk, sv, q_info, k_info, chunk_len, n_chunks_before, n_chunks_after, causal, masked,
-                      dropout=0.0, rng=None):
+                      dropout=0.0, rng=None, rule=None):
     """Trax's `attend` with `mask_self_attention`, for sorted sequences of all rounds at once, on finite rows.
 
     Parameters
@@ -404,6 +434,9 @@ def _chunked_attention(sq, sk, sv, q_info, k_info, chunk_len, n_chunks_before, n
         attention-weight dropout rate (needs `rng` when > 0).
     rng
         PRNG key `[2]` for the dropout.
+    rule
+        `paper_rule.PairRule` or None (Trax's rule); with a rule, `q_info` and `k_info` are `[N, T, 1 + X]`: the
+        positions, then `paper_rule.slot_rule_info`.
 
     Returns
     -------
@@ -422,11 +455,15 @@ def _chunked_attention(sq, sk, sv, q_info, k_info, chunk_len, n_chunks_before, n
     q = finite(sq).reshape(N, C, c, d)
     k = adjacent(finite(sk).reshape(N, C, c, d))         # [N, C, K, d]
     v = adjacent(sv.reshape(N, C, c, sv.shape[-1]))      # [N, C, K, e]
-    qi, ki = q_info.reshape(N, C, c), adjacent(k_info.reshape(N, C, c))
-    dots = _masked_dots(q, k, qi, ki, causal, masked)
-    hard = _hard_mask(qi[..., :, None], ki[..., None, :], causal, masked)
+    qi, ki = q_info.reshape((N, C, c) + q_info.shape[2:]), adjacent(k_info.reshape((N, C, c) + k_info.shape[2:]))
+    dots = _masked_dots(q, k, qi, ki, causal, masked, rule=rule)
+    position = (lambda a: a) if rule is None else (lambda a: a[..., 0])
+    hard = _hard_mask(position(qi)[..., :, None], position(ki)[..., None, :], causal, masked)
+    if rule is not None and not rule.across:  # a key in another bucket is not seen
+        other_bucket = pair_rule_terms(qi[..., :, None, 1:], ki[..., None, :, 1:], rule._replace(dedup=False))[0]
+        hard = other_bucket if hard is None else hard | other_bucket
     k_bad = adjacent(bad(sk).reshape(N, C, c))[..., None, :]
-    sees_bad = jnp.broadcast_to(jnp.any(k_bad if hard is None else k_bad & ~hard, axis=-1), qi.shape)
+    sees_bad = jnp.broadcast_to(jnp.any(k_bad if hard is None else k_bad & ~hard, axis=-1), (N, C, c))
     lse = jax.nn.logsumexp(dots, axis=-1, keepdims=True)
     p = jnp.exp(dots - lse)
     if dropout > 0.0:
@@ -441,7 +478,7 @@ def _poison(x, poisoned):
 
 
 def chunked_attention(sq, sk, sv, q_info, k_info, chunk_len, n_chunks_before, n_chunks_after, causal, masked,
-                      dropout=0.0, rng=None):
+                      dropout=0.0, rng=None, rule=None):
     """Trax's `attend` with `mask_self_attention`, for sorted sequences of all rounds at once.
 
     Parameters are those of `_chunked_attention`; rows may hold NaN where `guard_nonfinite` put it.
@@ -453,7 +490,7 @@ def chunked_attention(sq, sk, sv, q_info, k_info, chunk_len, n_chunks_before, n_
         row that it may see).
     """
     out, lse, poisoned = _chunked_attention(sq, sk, sv, q_info, k_info, chunk_len, n_chunks_before,
-                                            n_chunks_after, causal, masked, dropout, rng)
+                                            n_chunks_after, causal, masked, dropout, rng, rule)
     return _poison(out, poisoned), _poison(lse, poisoned)
 
 
@@ -476,9 +513,17 @@ def _sorted_key_info(sorted_pos, mask, n_heads):
     real = jnp.take_along_axis(m, sorted_pos, axis=1)
     return jnp.where(real, sorted_pos + 1, -(sorted_pos + 1))
 
+
+def with_rule_info(q_info, k_info, buckets, sorted_pos, inverse, chunk_len):
+    """Query and key infos `[N, T]` of the sorted slots with the paper's rule's columns appended, `[N, T, 1 + X]`
+    (`paper_rule.slot_rule_info` of `buckets`, `sorted_pos` and `inverse`, each `[N, R, L]`)."""
+    info = slot_rule_info(buckets, sorted_pos, inverse, chunk_len)
+    return tuple(jnp.concatenate([a[..., None].astype(jnp.int32), info], axis=-1) for a in (q_info, k_info))
+
 # %% ../nbs/12_fast.ipynb #1035aea6
 def _attention_rounds(q, v, buckets, mask, *, chunk_len, n_chunks_before, n_chunks_after, causal,
-                      attention_dropout=0.0, attend_rng=None, n_bucket_ids=None):
+                      attention_dropout=0.0, attend_rng=None, n_bucket_ids=None, attend_across_buckets=True,
+                      allow_duplicate_attention=True):
     """Each round's LSH self-attention (shared QK) for given buckets, in position order: the simple path.
 
     Parameters
@@ -505,6 +550,12 @@ def _attention_rounds(q, v, buckets, mask, *, chunk_len, n_chunks_before, n_chun
         PRNG key `[2]` for the dropout, or None.
     n_bucket_ids
         how many bucket ids there can be (`sorted_positions`), or None.
+    attend_across_buckets
+        a query sees every key of its chunk window (True: Trax's rule) or only those of its bucket (False: the
+        paper's), `11b_paper_rule`.
+    allow_duplicate_attention
+        a key counts once per appearance in the query's windows (True: Trax's rule) or once in all (False: the
+        paper's `log N_ij` correction).
 
     Returns
     -------
@@ -524,9 +575,14 @@ def _attention_rounds(q, v, buckets, mask, *, chunk_len, n_chunks_before, n_chun
     qkv = jnp.concatenate([q, normalize_keys(q), v], axis=-1).reshape(N, L, 2 * d + e)
     s = permute_in(qkv, sorted_pos, inverse).reshape(N, R * L, 2 * d + e)
     sorted_flat = sorted_pos.reshape(N, R * L)
-    so, slse, spoisoned = _chunked_attention(s[..., :d], s[..., d : 2 * d], s[..., 2 * d :], sorted_flat + 1,
-                                             _sorted_key_info(sorted_flat, mask, H), chunk_len, n_chunks_before,
-                                             n_chunks_after, causal, mask is not None, attention_dropout, attend_rng)
+    q_info, k_info = sorted_flat + 1, _sorted_key_info(sorted_flat, mask, H)
+    rule = pair_rule(attend_across_buckets, allow_duplicate_attention, n_chunks_before, n_chunks_after,
+                     R * L // chunk_len, R)
+    if rule is not None:
+        q_info, k_info = with_rule_info(q_info, k_info, buckets.reshape(N, R, L), sorted_pos, inverse, chunk_len)
+    so, slse, spoisoned = _chunked_attention(s[..., :d], s[..., d : 2 * d], s[..., 2 * d :], q_info, k_info,
+                                             chunk_len, n_chunks_before, n_chunks_after, causal, mask is not None,
+                                             attention_dropout, attend_rng, rule)
     packed = jnp.concatenate([so, slse[..., None]], axis=-1)
     packed = permute_out(packed.reshape(N, R, L, e + 1), sorted_pos, inverse)
     poisoned = jnp.take_along_axis(spoisoned.reshape(N, R, L), inverse, axis=-1)
@@ -590,7 +646,8 @@ def _check_state(state, batch, n_heads, n_hashes, length, update_state):
 
 
 def _check_fast_args(x, weights, mask, n_heads, chunk_len, n_hashes, n_buckets, n_chunks_before, n_chunks_after,
-                     attention_dropout, output_dropout, causal, update_state):
+                     attention_dropout, output_dropout, causal, update_state, attend_across_buckets=True,
+                     allow_duplicate_attention=True):
     "Check the arguments of `lsh_self_attention`; raise a helpful TypeError / ValueError."
     check_float_array("x", x, 3, "[batch, seq_len, d_model]")
     if 0 in x.shape:
@@ -606,6 +663,8 @@ def _check_fast_args(x, weights, mask, n_heads, chunk_len, n_hashes, n_buckets, 
         check_mask(mask, x.shape[:2])
     check_bool("causal", causal)
     check_bool("update_state", update_state)
+    check_bool("attend_across_buckets", attend_across_buckets)
+    check_bool("allow_duplicate_attention", allow_duplicate_attention)
     check_rate("attention_dropout", attention_dropout)
     check_rate("output_dropout", output_dropout)
 
@@ -623,7 +682,8 @@ def split_rngs(keys):
 def lsh_self_attention(x, weights, state, rng, mask=None, *, n_heads, chunk_len=128, n_chunks_before=1,
                        n_chunks_after=0, n_hashes=1, n_buckets=None, causal=False, attention_dropout=0.0,
                        output_dropout=0.0, max_length_for_buckets=None, update_state=True, impl="blocked",
-                       block_target=64, hash_block_rows=8192):
+                       block_target=64, hash_block_rows=8192, attend_across_buckets=True,
+                       allow_duplicate_attention=True):
     """LSH self-attention for a batch, equal to `tl.LSHSelfAttention(...).pure_fn` in mode 'train'.
 
     Parameters
@@ -653,6 +713,10 @@ def lsh_self_attention(x, weights, state, rng, mask=None, *, n_heads, chunk_len=
         work per `lax.map` step (tuning; results do not depend on them).
     hash_block_rows
         work per `lax.map` step (tuning; results do not depend on them).
+    attend_across_buckets
+        every key of a query's chunk window (True: Trax's rule) or only its bucket's (False: the paper's).
+    allow_duplicate_attention
+        a key counts once per appearance in the windows (True: Trax's) or once in all (False: the paper's).
 
     Returns
     -------
@@ -660,7 +724,8 @@ def lsh_self_attention(x, weights, state, rng, mask=None, *, n_heads, chunk_len=
         `(output [batch, seq_len, d_model], new_state)`.
     """
     _check_fast_args(x, weights, mask, n_heads, chunk_len, n_hashes, n_buckets, n_chunks_before, n_chunks_after,
-                     attention_dropout, output_dropout, causal, update_state)
+                     attention_dropout, output_dropout, causal, update_state, attend_across_buckets,
+                     allow_duplicate_attention)
     if impl not in ("blocked", "simple"):
         raise ValueError(f"impl must be 'blocked' or 'simple', got {impl!r}")
     check_int("block_target", block_target, minimum=1)
@@ -700,7 +765,8 @@ def lsh_self_attention(x, weights, state, rng, mask=None, *, n_heads, chunk_len=
         new_state = state
 
     kw = dict(chunk_len=chunk_len, n_chunks_before=n_chunks_before, n_chunks_after=n_chunks_after,
-              causal=causal, attention_dropout=attention_dropout, attend_rng=attend_rng, n_bucket_ids=total)
+              causal=causal, attention_dropout=attention_dropout, attend_rng=attend_rng, n_bucket_ids=total,
+              attend_across_buckets=attend_across_buckets, allow_duplicate_attention=allow_duplicate_attention)
     if impl == "blocked":
         from reformer_lab.fast_kernel import lsh_attention_blocked  # the kernel's module builds on this one
         o = lsh_attention_blocked(qv, buckets, mask, d_qk=d, block_target=block_target, **kw)

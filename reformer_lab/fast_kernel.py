@@ -14,7 +14,8 @@ import jax.numpy as jnp
 from jax import lax
 
 from .fast import (_dropout_multiplier, _masked_dots, _sorted_key_info, guard_nonfinite, inverse_permutation,
-                               normalize_keys, sorted_positions)
+                               normalize_keys, sorted_positions, with_rule_info)
+from .paper_rule import pair_rule
 
 # %% ../nbs/12b_fast_kernel.ipynb #6c3957f3
 def _rows(x, idx):
@@ -65,6 +66,7 @@ class KernelConfig(NamedTuple):
     after: int    # n_chunks_after
     d_qk: int     # query/key depth d (the rows of the table are [q | v], F = d + e wide)
     M: int        # chunks per block of the loop; divides the chunks of one round
+    rule: object = None  # paper_rule.PairRule (the infos then carry its columns), or None: Trax's rule
 
 
 def _attention_step(table, src, q_info, k_info, mult, cfg):
@@ -72,7 +74,7 @@ def _attention_step(table, src, q_info, k_info, mult, cfg):
 
     def step(b):
         q, k, v, qi, ki, _ = _block_window(table, src, q_info, k_info, b, cfg.M, cfg.before, cfg.after, cfg.d_qk)
-        dots = _masked_dots(q, k, qi, ki, cfg.causal, cfg.masked)
+        dots = _masked_dots(q, k, qi, ki, cfg.causal, cfg.masked, rule=cfg.rule)
         m = jnp.max(dots, axis=-1, keepdims=True)
         w = jnp.exp(dots - m)
         s = jnp.sum(w, axis=-1, keepdims=True)
@@ -186,7 +188,7 @@ def _lac_bwd(cfg, res, g):
         per_query = lambda x: lax.dynamic_slice_in_dim(x, b * M, M, 0)[..., None, :]  # [M, N, 1, c]
         lse_b, w_b, g_out_b = per_query(lse), per_query(w_slot), per_query(g_out_slot)
         g_o = _rows(g, lax.dynamic_slice_in_dim(src, b * M, M, 0))  # [M, N, c, e]
-        p = jnp.exp(_masked_dots(q, k, qi, ki, cfg.causal, cfg.masked, keys_first=True) - lse_b)  # [M, N, K, c]
+        p = jnp.exp(_masked_dots(q, k, qi, ki, cfg.causal, cfg.masked, True, cfg.rule) - lse_b)  # [M, N, K, c]
         p_dropped = p if mult is None else p * mult_t
         g_p = jnp.einsum("mnke,mnce->mnkc", v, g_o)
         if mult is not None:
@@ -217,7 +219,8 @@ lsh_attend_combine.defvjp(_lac_fwd, _lac_bwd)
 
 # %% ../nbs/12b_fast_kernel.ipynb #86ee9150
 def lsh_attention_blocked(qv, buckets, mask, *, d_qk, chunk_len, n_chunks_before, n_chunks_after, causal,
-                          attention_dropout=0.0, attend_rng=None, block_target=64, n_bucket_ids=None):
+                          attention_dropout=0.0, attend_rng=None, block_target=64, n_bucket_ids=None,
+                          attend_across_buckets=True, allow_duplicate_attention=True):
     """Sort, fused blocked chunk attention, unsort, combine (the fast layer's kernel, with its custom VJP).
 
     Parameters
@@ -236,6 +239,8 @@ def lsh_attention_blocked(qv, buckets, mask, *, d_qk, chunk_len, n_chunks_before
         about how many chunk-rows one block of the loop holds (cache blocking; `M` in the glossary).
     n_bucket_ids
         how many bucket ids there can be (`fast.sorted_positions`: the fastest sort where it fits), or None.
+    attend_across_buckets, allow_duplicate_attention
+        Trax's rule (both True) or the paper's (`11b_paper_rule`), as in `fast.lsh_attention_rounds`.
 
     Returns
     -------
@@ -259,11 +264,15 @@ def lsh_attention_blocked(qv, buckets, mask, *, d_qk, chunk_len, n_chunks_before
     b_of, h_of = n_ids // H, n_ids % H
     # table row of every sorted slot, chunk-major [C, N, c]
     src_nt = (b_of[:, None] * L + sorted_pos.reshape(N, T)) * H + h_of[:, None]
-    chunk_major = lambda a: jnp.transpose(a.reshape(N, n_chunks, c), (1, 0, 2))
+    chunk_major = lambda a: jnp.swapaxes(a.reshape((N, n_chunks, c) + a.shape[2:]), 0, 1)  # [C, N, c, ...]
     src = chunk_major(src_nt)
     sorted_flat = sorted_pos.reshape(N, T)
-    q_info = chunk_major(sorted_flat + 1)
-    k_info = chunk_major(_sorted_key_info(sorted_flat, mask, H))
+    q_info, k_info = sorted_flat + 1, _sorted_key_info(sorted_flat, mask, H)
+    rule = pair_rule(attend_across_buckets, allow_duplicate_attention, n_chunks_before, n_chunks_after, n_chunks, R)
+    if rule is not None:
+        bucket_ids = lax.stop_gradient(buckets).reshape(N, R, L)
+        q_info, k_info = with_rule_info(q_info, k_info, bucket_ids, sorted_pos, inverse_pos, c)
+    q_info, k_info = chunk_major(q_info), chunk_major(k_info)
     # inverse: location (chunk-major flat) of table row (b, t, h) in round r
     j = jnp.arange(R, dtype=jnp.int32)[None, :, None] * L + inverse_pos  # [N, R, L]
     loc = (j // c) * (N * c) + n_ids[:, None, None] * c + (j % c)
@@ -274,7 +283,7 @@ def lsh_attention_blocked(qv, buckets, mask, *, d_qk, chunk_len, n_chunks_before
         K = (1 + n_chunks_before + n_chunks_after) * c
         mult = _dropout_multiplier(attend_rng, attention_dropout, (c, K), jnp.float32)
     M = _pick_block(n_chunks // R, N, block_target)
-    cfg = KernelConfig(bool(causal), mask is not None, int(n_chunks_before), int(n_chunks_after), int(d), int(M))
+    cfg = KernelConfig(bool(causal), mask is not None, int(n_chunks_before), int(n_chunks_after), int(d), int(M), rule)
     table = guard_nonfinite(qv, d, None if mask is None else mask[:, :, None]).reshape(B * L * H, F)
     out = lsh_attend_combine(table, src, inverse, q_info, k_info, mult, cfg)
     return out.reshape(B * L, H * e)
