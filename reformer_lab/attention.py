@@ -95,13 +95,15 @@ def _check_qkv(qk, value):
 
 
 def _check_settings(chunk_len, n_hashes, n_buckets, n_chunks_before, n_chunks_after, is_causal, dropout_rate,
-                    dropout_key, implementation):
+                    dropout_key, implementation, attend_across_buckets=True, allow_duplicate_attention=True):
     "The settings of `lsh_attention` (TypeError / ValueError naming the argument); returns the dropout key data or None."
     check_int("chunk_len", chunk_len, minimum=1)
     check_int("n_hashes", n_hashes, minimum=1)
     check_int("n_chunks_before", n_chunks_before, minimum=0)
     check_int("n_chunks_after", n_chunks_after, minimum=0)
     check_bool("is_causal", is_causal)
+    check_bool("attend_across_buckets", attend_across_buckets)
+    check_bool("allow_duplicate_attention", allow_duplicate_attention)
     if n_buckets is not None:
         bucket_factors(n_buckets, n_hashes)
     if isinstance(dropout_rate, bool) or not isinstance(dropout_rate, (int, float)) or not 0.0 <= dropout_rate < 1.0:
@@ -148,15 +150,19 @@ def lsh_attention(qk, # `[B, T, N, H]` (or `[T, N, H]`) shared queries/keys, flo
                   dropout_rate=0.0, # dropout on the attention weights
                   dropout_key=None, # PRNG key for the dropout (needed when `dropout_rate > 0`)
                   implementation=None, # None or "blocked": the fast kernel; "simple": the readable batched path
+                  attend_across_buckets=True, # every key of the chunk window (Trax); False: the query's bucket only (the paper)
+                  allow_duplicate_attention=True, # a key counts per appearance (Trax); False: once, `log N_ij` (the paper)
                  ):
     """Shared-QK LSH self-attention: `[B, T, N, E]` (or `[T, N, E]`) in the dtype of `qk`, zero at padding.
 
     B batch, T length, N heads, H depth of `qk`, E depth of `value`. The same numbers and custom VJP as
     `fast.lsh_self_attention` (whose projections are the caller's here); jit, vmap and grad go through it, with the
-    settings as static Python values."""
+    settings as static Python values. The defaults are Trax's rule; `attend_across_buckets=False,
+    allow_duplicate_attention=False` is the Reformer paper's (`11b_paper_rule`)."""
     qk, value, unbatched = _check_qkv(qk, value)
     dropout_key = _check_settings(chunk_len, n_hashes, n_buckets, n_chunks_before, n_chunks_after, is_causal,
-                                  dropout_rate, dropout_key, implementation)
+                                  dropout_rate, dropout_key, implementation, attend_across_buckets,
+                                  allow_duplicate_attention)
     if unbatched:  # [T] mask, scalar length
         mask = None if mask is None else jnp.asarray(mask)[None]
         seq_lengths = None if seq_lengths is None else jnp.reshape(seq_lengths, (1,))
@@ -172,7 +178,8 @@ def lsh_attention(qk, # `[B, T, N, H]` (or `[T, N, H]`) shared queries/keys, flo
         m = jnp.broadcast_to(jnp.arange(L) < T, (B, L)) if m is None else jnp.pad(m, ((0, 0), (0, L - T)))
     out = _attend(qk, value, keys, m, implementation=implementation, n_buckets=n_buckets, n_hashes=n_hashes,
                   chunk_len=chunk_len, n_chunks_before=n_chunks_before, n_chunks_after=n_chunks_after,
-                  causal=is_causal, attention_dropout=float(dropout_rate), attend_rng=dropout_key)[:, :T]
+                  causal=is_causal, attention_dropout=float(dropout_rate), attend_rng=dropout_key,
+                  attend_across_buckets=attend_across_buckets, allow_duplicate_attention=allow_duplicate_attention)[:, :T]
     if user_mask is not None:
         out = jnp.where(user_mask[:, :, None, None], out, 0.0)
     out = out.astype(in_dtype)

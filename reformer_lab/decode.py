@@ -18,6 +18,7 @@ from .checks import bucket_factors, check_float_array, check_int, check_weights
 from .fast import (_masked_dots, combine_rounds, guard_nonfinite, hash_buckets_by_round, init_lsh_params,
                                lsh_self_attention, normalize_keys, sorted_positions, split_rngs)
 from .fast_kernel import lsh_attention_blocked
+from .paper_rule import pair_rule
 
 # %% ../nbs/14_decode.ipynb #c6bebba5
 class DecodeCache(NamedTuple):
@@ -80,17 +81,17 @@ def cache_bytes_per_token(n_heads, d_qk, d_v, n_hashes):
 
 # %% ../nbs/14_decode.ipynb #2ae00d2e
 @functools.partial(jax.jit, static_argnames=("n_heads", "chunk_len", "n_chunks_before", "n_chunks_after", "n_hashes",
-                                             "n_buckets"))
+                                             "n_buckets", "attend_across_buckets", "allow_duplicate_attention"))
 def _causal_forward(x, mask, weights, state_keys, *, n_heads, chunk_len, n_chunks_before, n_chunks_after, n_hashes,
-                    n_buckets):
+                    n_buckets, **rule):
     state = (jnp.zeros((state_keys.shape[0], 0), jnp.int32), state_keys)
     return lsh_self_attention(x, weights, state, jax.random.PRNGKey(0), mask, n_heads=n_heads, chunk_len=chunk_len,
                               n_chunks_before=n_chunks_before, n_chunks_after=n_chunks_after, n_hashes=n_hashes,
-                              n_buckets=n_buckets, causal=True)[0]
+                              n_buckets=n_buckets, causal=True, **rule)[0]
 
 
 def prefix_outputs(x, weights, state_keys, *, chunk_len, n_hashes, n_buckets, n_chunks_before=1, n_chunks_after=0,
-                   positions=None):
+                   positions=None, attend_across_buckets=True, allow_duplicate_attention=True):
     """What exact decoding must give: for each `t`, the causal `lsh_self_attention` over `x[:, :t + 1]`, padded with
     masked tokens to a multiple of `chunk_len`, at position `t`.
 
@@ -106,6 +107,8 @@ def prefix_outputs(x, weights, state_keys, *, chunk_len, n_hashes, n_buckets, n_
         as in `lsh_self_attention`.
     positions
         the `t`s to compute (default: all `0 .. T-1`).
+    attend_across_buckets, allow_duplicate_attention
+        Trax's rule (both True) or the paper's (`11b_paper_rule`), as in `lsh_self_attention`.
 
     Returns
     -------
@@ -116,7 +119,8 @@ def prefix_outputs(x, weights, state_keys, *, chunk_len, n_hashes, n_buckets, n_
     H = weights[0].shape[0]
     positions = list(range(T)) if positions is None else [int(t) for t in positions]
     kw = dict(n_heads=H, chunk_len=chunk_len, n_chunks_before=n_chunks_before, n_chunks_after=n_chunks_after,
-              n_hashes=n_hashes, n_buckets=tuple(n_buckets) if isinstance(n_buckets, list) else n_buckets)
+              n_hashes=n_hashes, n_buckets=tuple(n_buckets) if isinstance(n_buckets, list) else n_buckets,
+              attend_across_buckets=attend_across_buckets, allow_duplicate_attention=allow_duplicate_attention)
     out = {}
     for n_chunks in sorted({t // chunk_len + 1 for t in positions}):
         ts = [t for t in positions if t // chunk_len + 1 == n_chunks]
@@ -177,7 +181,8 @@ def _keep_if(ok, new, old):
     return jax.tree_util.tree_map(lambda a, b: jnp.where(ok, a, b), new, old)
 
 
-def prefill(cache, x, weights, *, n_hashes, n_buckets, chunk_len, n_chunks_before=1, n_chunks_after=0):
+def prefill(cache, x, weights, *, n_hashes, n_buckets, chunk_len, n_chunks_before=1, n_chunks_after=0,
+            attend_across_buckets=True, allow_duplicate_attention=True):
     """Fill an empty cache with a prompt (under `jit`, where a non-empty cache cannot raise: NaN outputs and the
     cache returned unchanged).
 
@@ -189,7 +194,7 @@ def prefill(cache, x, weights, *, n_hashes, n_buckets, chunk_len, n_chunks_befor
         `[B, P, D]` prompt inputs, `1 <= P <= M`.
     weights
         `(w_q [H, D, d], w_v [H, D, dv], w_o [H, dv, D])`.
-    n_hashes, n_buckets, chunk_len, n_chunks_before, n_chunks_after
+    n_hashes, n_buckets, chunk_len, n_chunks_before, n_chunks_after, attend_across_buckets, allow_duplicate_attention
         as in `lsh_self_attention`.
 
     Returns
@@ -212,7 +217,8 @@ def prefill(cache, x, weights, *, n_hashes, n_buckets, chunk_len, n_chunks_befor
                                   layout="blhd")  # [B, H, R, Lp], padding in the extra bucket
     o = lsh_attention_blocked(qv, local, mask, d_qk=dqk, chunk_len=chunk_len, n_chunks_before=n_chunks_before,
                               n_bucket_ids=cache.counts.shape[-1] + 1,
-                              n_chunks_after=n_chunks_after, causal=True)
+                              n_chunks_after=n_chunks_after, causal=True, attend_across_buckets=attend_across_buckets,
+                              allow_duplicate_attention=allow_duplicate_attention)
     out = (o @ weights[2].reshape(-1, D)).reshape(B, Lp, D)[:, :P]
     qv_t = jnp.transpose(qv, (0, 2, 1, 3))
     nb = cache.counts.shape[-1]
@@ -235,8 +241,10 @@ def _insert_sorted(order, rank, t):
 
 
 def _window(order, rank, t, chunk_len, before, after):
-    """Positions in the newest token's window in each round: `order [N, R, M]`, `rank [N, R]` -> `(pos, real)`,
-    both `[N, R, (before + 1 + after) * chunk_len]` (real: a cached token; else a padding position)."""
+    """Positions in the newest token's window in each round: `order [N, R, M]`, `rank [N, R]` -> `(pos, real,
+    slot_round)`, each `[N, R, (before + 1 + after) * chunk_len]` (real: a cached token; else a padding position;
+    slot_round: the round of the sorted sequence the slot belongs to, the query's own but where the window
+    wraps)."""
     N, R, M = order.shape
     c = chunk_len
     Lp = (t // c + 1) * c  # the prefix 0..t padded to whole chunks
@@ -247,10 +255,38 @@ def _window(order, rank, t, chunk_len, before, after):
     rnd, s = slots // Lp, slots % Lp  # round and rank of each slot
     real = s <= t
     at_rank = jnp.take_along_axis(order.reshape(N, R * M), (rnd * M + s).reshape(N, -1), axis=1).reshape(slots.shape)
-    return jnp.where(real, at_rank, s), real
+    return jnp.where(real, at_rank, s), real, rnd
+
+
+def _rule_infos(order, counts, rank, b_t, pos, real, slot_round, t, chunk_len):
+    """The paper's rule's columns (`paper_rule.slot_rule_info`'s layout) of the newest token `t` in each round,
+    `[N, R, 1, X]`, and of its window's keys `pos [N, R, K]` (`real`: cached), `[N, R, K, X]`: in the forward
+    over the prefix padded to whole chunks, each key's rank in every round (from `order`), its bucket (from the
+    `counts` per bucket, `t` included), and its chunk; padding slots get bucket id -1 (they are masked anyway)."""
+    N, R, M = order.shape
+    K = pos.shape[-1]
+    c = chunk_len
+    Lp = (t // c + 1) * c
+    iota = lax.broadcasted_iota(jnp.int32, order.shape, 2)
+    n_idx = lax.broadcasted_iota(jnp.int32, order.shape, 0)
+    r_idx = lax.broadcasted_iota(jnp.int32, order.shape, 1)
+    inv = jnp.zeros_like(order).at[n_idx, r_idx, jnp.where(iota <= t, order, M)].set(iota, mode="drop")
+    ranks = jnp.take_along_axis(inv, jnp.broadcast_to(pos.reshape(N, 1, R * K), (N, R, R * K)), axis=2)
+    ranks = jnp.moveaxis(ranks.reshape(N, R, R, K), 1, -1)  # [N, R (slot's round), K, R (every round)]
+    ends = jnp.cumsum(counts, axis=-1)                       # [N, R, nb]: where each bucket's ranks end
+    rounds = jnp.arange(R, dtype=jnp.int32)
+    k_buckets = jnp.sum(ends[:, None, None] <= ranks[..., None], axis=-1, dtype=jnp.int32)  # [N, R, K, R]
+    k_ids, q_ids = k_buckets * R + rounds, b_t * R + rounds   # [N, R, K, R], [N, R]
+    k_chunks, q_chunks = (rounds * Lp + ranks) // c, (rounds * Lp + rank) // c
+    k_own = jnp.where(real, jnp.take_along_axis(k_ids, slot_round[..., None], axis=-1)[..., 0], -1)
+    k_extra = jnp.concatenate([k_own[..., None], k_chunks, k_ids], axis=-1)
+    q_row = jnp.concatenate([q_chunks, q_ids], axis=-1)      # [N, 2R]
+    q_extra = jnp.concatenate([q_ids[..., None], jnp.broadcast_to(q_row[:, None], (N, R, 2 * R))], axis=-1)
+    return q_extra[:, :, None], k_extra, R * Lp // c
 
 # %% ../nbs/14_decode.ipynb #2583859e
-def decode_step(cache, x, weights, *, n_hashes, n_buckets, chunk_len, n_chunks_before=1, n_chunks_after=0):
+def decode_step(cache, x, weights, *, n_hashes, n_buckets, chunk_len, n_chunks_before=1, n_chunks_after=0,
+                attend_across_buckets=True, allow_duplicate_attention=True):
     """Attention output of one new token per example, and the cache with it appended.
 
     Parameters
@@ -261,6 +297,8 @@ def decode_step(cache, x, weights, *, n_hashes, n_buckets, chunk_len, n_chunks_b
         `[B, D]` the new token's inputs.
     weights, n_hashes, n_buckets, chunk_len, n_chunks_before, n_chunks_after
         as in `prefill` (the same values for the whole decode).
+    attend_across_buckets, allow_duplicate_attention
+        Trax's rule (both True) or the paper's (`11b_paper_rule`), as in `prefill`.
 
     Returns
     -------
@@ -291,13 +329,19 @@ def decode_step(cache, x, weights, *, n_hashes, n_buckets, chunk_len, n_chunks_b
     rank = jnp.take_along_axis(jnp.cumsum(counts, axis=-1), b_t[..., None], axis=-1)[..., 0]  # buckets <= b_t
     counts = counts + room * jax.nn.one_hot(b_t, nb, dtype=jnp.int32)
     order = jnp.where(room, _insert_sorted(cache.order.reshape(N, R, M), rank, t), cache.order.reshape(N, R, M))
-    pos, real = _window(order, rank, t, chunk_len, n_chunks_before, n_chunks_after)  # [N, R, K]
+    pos, real, slot_round = _window(order, rank, t, chunk_len, n_chunks_before, n_chunks_after)  # [N, R, K]
     K = pos.shape[-1]
     gather = lambda buf: jnp.take_along_axis(buf, pos.reshape(B, H, R * K, 1), axis=2).reshape(N, R, K, -1)
     q_info = jnp.broadcast_to(t + 1, (N, R, 1))
     k_info = jnp.where(real, pos + 1, -(pos + 1))  # the forward's 1-based positions, negative for padding
+    rule = pair_rule(attend_across_buckets, allow_duplicate_attention, n_chunks_before, n_chunks_after, 1, R)
+    if rule is not None:  # the rule's columns, as the forward over the prefix has them (its chunk count is traced)
+        q_extra, k_extra, n_chunks = _rule_infos(order, counts, rank, b_t, pos, real, slot_round, t, chunk_len)
+        q_info = jnp.concatenate([q_info[..., None], q_extra], axis=-1)
+        k_info = jnp.concatenate([k_info[..., None], k_extra], axis=-1)
+        rule = rule._replace(n_chunks=n_chunks)
     dots = _masked_dots(jnp.broadcast_to(q[:, None, None], (N, R, 1, dqk)), gather(keys), q_info, k_info,
-                        True, True)  # [N, R, 1, K]
+                        True, True, rule=rule)  # [N, R, 1, K]
     lse = jax.nn.logsumexp(dots, axis=-1, keepdims=True)
     o = jnp.einsum("nrqk,nrkd->nrqd", jnp.exp(dots - lse), gather(values))[:, :, 0]
     o = combine_rounds(o, lse[:, :, 0, 0]).reshape(B, H * dv)
@@ -318,7 +362,7 @@ def extend(cache, x, weights, **kwargs):
 
 # %% ../nbs/14_decode.ipynb #fca48e56
 def decode_and_compare(batch, n_heads, n_hashes, n_buckets, chunk_len, n_chunks_before, n_chunks_after, prompt_len,
-                       n_steps, d_model=16, depth=8, seed=0):
+                       n_steps, d_model=16, depth=8, seed=0, **rule):
     """Decode random inputs (a prefill of `prompt_len`, if > 0, then `n_steps` single steps) and return the worst
     `|decoded - prefix_outputs|` over the last prompt position and every step. A test helper: one compiled
     prefill, step and reference per configuration."""
@@ -328,7 +372,7 @@ def decode_and_compare(batch, n_heads, n_hashes, n_buckets, chunk_len, n_chunks_
                                                n_hashes)
     x = jax.random.normal(jax.random.PRNGKey(seed + 1), (batch, T, d_model))
     kw = dict(n_hashes=n_hashes, n_buckets=n_buckets, chunk_len=chunk_len, n_chunks_before=n_chunks_before,
-              n_chunks_after=n_chunks_after)
+              n_chunks_after=n_chunks_after, **rule)
     cache = init_decode_cache(state_keys, batch, n_heads, M, depth, depth, n_hashes=n_hashes, n_buckets=n_buckets,
                               chunk_len=chunk_len)
     got = []

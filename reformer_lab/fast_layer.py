@@ -11,7 +11,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from .backend import import_trax
-from .checks import mask_call_error, resolve_n_buckets
+from .checks import check_bool, mask_call_error, resolve_n_buckets
 from .decode import DecodeCache, decode_step, extend, init_decode_cache, prefill
 from .fast import lsh_self_attention
 from .layers import LabLayerMixin
@@ -54,12 +54,22 @@ class FastLSHSelfAttention(LabLayerMixin, tl.LSHSelfAttention):
     Jit it as `jax.jit(layer.pure_fn)`. Like Trax, it refuses a `seq_len` that `chunk_len` does not divide, unless
     built with `pad_to_chunks=True`: it then pads with masked tokens to whole chunks and slices them off again
     (`n_buckets=None` follows the padded length; the state holds the padded length's buckets).
+    `attend_across_buckets=False` / `allow_duplicate_attention=False` switch to the Reformer paper's rule
+    (`11b_paper_rule`; Trax's own code has neither, so not with `use_reference_code=True`).
     """
 
     def __init__(self, *args, mode="train", causal=False, masked=False, chunk_len=128, n_buckets=None,
                  predict_mem_len=2048, predict_drop_len=256, max_length_for_buckets=None, pad_to_chunks=False,
-                 **kwargs):
+                 attend_across_buckets=True, allow_duplicate_attention=True, **kwargs):
         self._pad_to_chunks = pad_to_chunks
+        check_bool("attend_across_buckets", attend_across_buckets)
+        check_bool("allow_duplicate_attention", allow_duplicate_attention)
+        self._rule = dict(attend_across_buckets=attend_across_buckets,
+                          allow_duplicate_attention=allow_duplicate_attention)
+        if kwargs.get("use_reference_code") and not (attend_across_buckets and allow_duplicate_attention):
+            raise ValueError("use_reference_code=True runs Trax's LSHSelfAttention, which has only Trax's rule: "
+                             "keep attend_across_buckets=True and allow_duplicate_attention=True, or drop "
+                             "use_reference_code")
         if mode == "predict":
             _check_predict_args(causal, masked, chunk_len, n_buckets, predict_mem_len, max_length_for_buckets)
             predict_drop_len = predict_mem_len  # Trax's rolling memory drops tokens; the cache never does
@@ -80,7 +90,7 @@ class FastLSHSelfAttention(LabLayerMixin, tl.LSHSelfAttention):
         if n_buckets is None:  # checked in __init__: a fixed maximum length is given
             n_buckets = resolve_n_buckets(None, self._max_length_for_buckets, self._chunk_len)
         return dict(n_hashes=self._n_hashes, n_buckets=n_buckets, chunk_len=self._chunk_len,
-                    n_chunks_before=self._n_chunks_before, n_chunks_after=self._n_chunks_after)
+                    n_chunks_before=self._n_chunks_before, n_chunks_after=self._n_chunks_after, **self._rule)
 
     def init_weights_and_state(self, input_signature):
         "Trax's weights; in predict mode the state is an empty `DecodeCache` (as a tuple) keyed by Trax's hash keys."
@@ -141,7 +151,7 @@ class FastLSHSelfAttention(LabLayerMixin, tl.LSHSelfAttention):
             n_chunks_before=self._n_chunks_before, n_chunks_after=self._n_chunks_after, n_hashes=self._n_hashes,
             n_buckets=self._n_buckets, causal=self._causal, attention_dropout=self._attention_dropout,
             output_dropout=self._output_dropout, max_length_for_buckets=self._max_length_for_buckets,
-            update_state=update_state)
+            update_state=update_state, **self._rule)
 
     def forward(self, inputs):
         "The layer's output for `x` or `(x, mask)`; updates `self.state` (new buckets and hash keys, or the cache)."

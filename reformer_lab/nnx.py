@@ -32,11 +32,14 @@ class LSHSelfAttention(nnx.Module):
 
     B batch, T length, N `num_heads`, H `head_dim = qkv_features // num_heads`. The settings of the attention
     (`chunk_len`, `n_hashes`, `n_buckets`, `n_chunks_before`, `n_chunks_after`, `is_causal`) are those of
-    `lsh_attention`; `dropout_rate` drops attention weights when not `deterministic`."""
+    `lsh_attention`; `dropout_rate` drops attention weights when not `deterministic`. `attend_across_buckets` and
+    `allow_duplicate_attention` (default True: Trax's rule; False: the Reformer paper's, `11b_paper_rule`) apply
+    to the forward and to decoding."""
 
     def __init__(self, num_heads: int, in_features: int, qkv_features: int | None = None,
                  out_features: int | None = None, *, chunk_len: int = 128, n_hashes: int = 1, n_buckets=None,
                  n_chunks_before: int = 1, n_chunks_after: int = 0, is_causal: bool = False,
+                 attend_across_buckets: bool = True, allow_duplicate_attention: bool = True,
                  dropout_rate: float = 0.0, deterministic: bool | None = None, dtype=None, param_dtype=jnp.float32,
                  kernel_init=nnx.initializers.lecun_normal(), out_kernel_init=None,
                  bias_init=nnx.initializers.zeros_init(), use_bias: bool = False, decode: bool | None = None,
@@ -53,7 +56,9 @@ class LSHSelfAttention(nnx.Module):
         self.head_dim = self.qkv_features // num_heads
         self.settings = dict(chunk_len=chunk_len, n_hashes=n_hashes,
                              n_buckets=tuple(n_buckets) if isinstance(n_buckets, list) else n_buckets,
-                             n_chunks_before=n_chunks_before, n_chunks_after=n_chunks_after, is_causal=is_causal)
+                             n_chunks_before=n_chunks_before, n_chunks_after=n_chunks_after, is_causal=is_causal,
+                             attend_across_buckets=attend_across_buckets,
+                             allow_duplicate_attention=allow_duplicate_attention)
         self.dropout_rate, self.deterministic, self.decode = dropout_rate, deterministic, decode
         self.dtype, self.param_dtype, self.use_bias = dtype, param_dtype, use_bias
         linear = functools.partial(nnx.LinearGeneral, dtype=dtype, param_dtype=param_dtype, use_bias=use_bias,
@@ -155,7 +160,8 @@ def _decode(module, x):
     s = module.settings
     kw = dict(n_hashes=s["n_hashes"], n_buckets=list(s["n_buckets"]) if isinstance(s["n_buckets"], tuple)
               else s["n_buckets"], chunk_len=s["chunk_len"], n_chunks_before=s["n_chunks_before"],
-              n_chunks_after=s["n_chunks_after"])
+              n_chunks_after=s["n_chunks_after"], attend_across_buckets=s["attend_across_buckets"],
+              allow_duplicate_attention=s["allow_duplicate_attention"])
     weights = (jnp.swapaxes(module.query.kernel[...], 0, 1), jnp.swapaxes(module.value.kernel[...], 0, 1),
                module.out.kernel[...])  # the fast path's layout [N, D, H], [N, D, H], [N, H, D]
     if x.shape[1] == 1:
