@@ -117,15 +117,18 @@ def plot_occurrences(buckets, # int `[R, L]` one sequence's bucket ids per round
                      chunk_len, n_chunks_before=1, n_chunks_after=0, path=None):
     "The counts `N_ij` of `occurrence_counts` under Trax's rule and under the paper's, side by side."
     import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(1, 2, figsize=(9, 4.2), sharey=True)
-    for ax, across in zip(axes, (True, False)):
-        counts = onp.asarray(occurrence_counts(buckets, chunk_len, n_chunks_before, n_chunks_after, across))
-        image = ax.imshow(counts, cmap="Blues", vmin=0, vmax=max(2, counts.max()))
-        ax.set_title(("Trax: attend_across_buckets=True" if across else "paper: attend_across_buckets=False")
-                     + f"\nnonzero pairs: {(counts > 0).sum()}, seen twice or more: {(counts > 1).sum()}")
-        ax.set_xlabel("key position j")
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.8), sharey=True)
+    counts = [onp.asarray(occurrence_counts(buckets, chunk_len, n_chunks_before, n_chunks_after, across))
+              for across in (True, False)]
+    top = max(2, max(int(c.max()) for c in counts))
+    cmap = plt.get_cmap("Blues", top + 1)
+    for ax, across, count in zip(axes, (True, False), counts):
+        image = ax.imshow(count, cmap=cmap, vmin=-0.5, vmax=top + 0.5)
+        ax.set_title("Trax's rule (attend_across_buckets=True)" if across else
+                     "the paper's rule (attend_across_buckets=False)", fontsize=10)
+        ax.set_xlabel(f"key position j\n{(count > 0).sum()} pairs attend, {(count > 1).sum()} of them more than once")
     axes[0].set_ylabel("query position i")
-    fig.colorbar(image, ax=axes, shrink=0.8, label="N_ij")
+    fig.colorbar(image, ax=axes, shrink=0.8, ticks=range(top + 1), label="N_ij")
     if path is not None:
         fig.savefig(path, dpi=120)
     return fig
