@@ -117,16 +117,17 @@ def lsh_steps(q, v, rng, n_buckets, n_hashes, chunk_len, n_chunks_before=1, n_ch
     return _lsh_steps(q, v, rng, n_buckets, n_hashes, chunk_len, n_chunks_before, n_chunks_after)
 
 
-@functools.partial(jax.jit, static_argnums=(3, 4, 5))
-def lsh_rounds(q, v, buckets, chunk_len, n_chunks_before=1, n_chunks_after=0):
-    """`lsh_attention_core` on one sequence and head (shared QK, not causal, no padding) for given buckets.
+@functools.partial(jax.jit, static_argnums=(3, 4, 5), static_argnames=("attend_across_buckets", "allow_duplicate_attention"))
+def lsh_rounds(q, v, buckets, chunk_len, n_chunks_before=1, n_chunks_after=0, **rule):
+    """`lsh_attention_core` on one sequence and head (shared QK, not causal, no padding) for given buckets;
+    `rule`: `attend_across_buckets` / `allow_duplicate_attention` (default Trax's rule; `11b_paper_rule`).
 
     q `[seq_len, d_qk]`, v `[seq_len, d_v]`, buckets int `[n_hashes, seq_len]` ->
     `(out [seq_len, d_v], round_out [n_hashes, seq_len, d_v], round_lse [n_hashes, seq_len])`.
     """
     round_out, round_lse = lsh_attention_rounds(q[None, None], v[None, None], buckets[None, None], None,
                                                 chunk_len=chunk_len, n_chunks_before=n_chunks_before,
-                                                n_chunks_after=n_chunks_after, causal=False)
+                                                n_chunks_after=n_chunks_after, causal=False, **rule)
     return combine_rounds(round_out[0], round_lse[0])[0], round_out[0, 0], round_lse[0, 0]
 
 
