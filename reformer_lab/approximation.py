@@ -180,7 +180,8 @@ def plot_study(*studies):
             else:
                 ax.tick_params(labelleft=False)
             if row == 0:
-                ax.set_title(f"{study['kind']} inputs ({study['length']} tokens, chunk_len {study['chunk_len']})",
+                ax.set_title(f"{study['kind']} inputs ({study['length']} tokens, chunk_len {study['chunk_len']})"
+                             + (", the paper's rule" if study.get("rule") == "paper" else ""),
                              fontsize=10)
                 ax.set_ylim(0, 1)
             else:
