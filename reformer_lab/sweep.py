@@ -15,6 +15,7 @@ import time
 import numpy as onp
 
 from .bench import peak_bytes, time_interleaved
+from .limits import matmul_call, matmul_flops
 
 # %% ../nbs/15b_sweep.ipynb #1fa08fb8
 SPACE = dict(n_heads=(1, 2, 4, 8, 16), d_qk=(32, 64, 128), d_v=(32, 64, 128), n_hashes=(1, 2, 4, 8),
@@ -131,14 +132,26 @@ def point_calls(p, layers):
     return calls
 
 # %% ../nbs/15b_sweep.ipynb #b86326f2
-def time_point(p, repeats=3):
-    "`dict(point, seconds={pass: {name: s}}, ratio={pass: trax / fast})` for point `p`, `repeats` timed calls each."
+def time_point(p, repeats=3, matmul_n=2048):
+    """Point `p` timed: `dict(point, seconds={pass: {name: s}}, ratio={pass: trax / fast}, flops, floor, bound)`.
+
+    Each pass is one round-robin (`repeats` timed calls each) of both layers and a `[matmul_n]²` matmul
+    (`limits.matmul_call`), whose speed under the same load is the floor: `flops` are each program's matmul FLOPs
+    (`limits.matmul_flops`), `floor` the share of that speed each layer reaches, and `bound` the ratio Trax / fast
+    would be if the fast layer ran at the floor -- at most what any kernel of the same FLOPs could reach."""
     calls = point_calls(p, point_layers(p))
-    seconds = {}
+    matmul, matmul_work = matmul_call(matmul_n)
+    seconds, flops, floor, bound = {}, {}, {}, {}
     for pass_ in ("fwd", "fwd_bwd"):
-        group = {name: (lambda j=jitted, a=args: j(*a)) for (name, ps), (jitted, args) in calls.items() if ps == pass_}
-        seconds[pass_] = time_interleaved(group, repeats)
-    return dict(point=p, seconds=seconds, ratio={ps: t["trax"] / t["fast"] for ps, t in seconds.items()})
+        mine = {name: (jitted, args) for (name, ps), (jitted, args) in calls.items() if ps == pass_}
+        group = {name: (lambda j=jitted, a=args: j(*a)) for name, (jitted, args) in mine.items()}
+        seconds[pass_] = time_interleaved(dict(group, matmul=matmul), repeats)
+        speed = matmul_work / seconds[pass_]["matmul"]  # FLOP/s
+        flops[pass_] = {name: matmul_flops(jitted, *args) for name, (jitted, args) in mine.items()}
+        floor[pass_] = {name: flops[pass_][name] / (seconds[pass_][name] * speed) for name in mine}
+        bound[pass_] = seconds[pass_]["trax"] * speed / flops[pass_]["fast"]
+    return dict(point=p, seconds=seconds, ratio={ps: t["trax"] / t["fast"] for ps, t in seconds.items()},
+                flops=flops, floor=floor, bound=bound)
 
 # %% ../nbs/15b_sweep.ipynb #1ca6249f
 def sweep_run(n_points=24, seed=0, space=None, max_work=MAX_WORK, repeats=3, progress=True):
@@ -182,13 +195,22 @@ def moving_knob(summary, pass_="fwd_bwd"):
 
 # %% ../nbs/15b_sweep.ipynb #2bd05b4e
 def format_sweep(results):
-    "A markdown table: per pass, the minimum and median ratio and the share of points at 2x or more."
+    """A markdown table: per pass, the minimum and median ratio and the points at 2x or more; with the floor
+    (`time_point`), the fast layer's median share of the matmul floor and the bound: the minimum and median ratio
+    the fast layer would reach at the floor, and the points where even that is below 2x."""
     s = sweep_summary(results)
-    lines = ["| pass | points | min Trax / fast | median | points at >= 2x |", "|---|---|---|---|---|"]
+    has_floor = all("bound" in r for r in results["rows"])
+    head = "| pass | points | min Trax / fast | median | points at >= 2x |"
+    lines = [head + (" fast: median share of floor | bound: min | median | points < 2x |" if has_floor else ""),
+             "|---|---|---|---|---|" + ("---|---|---|---|" if has_floor else "")]
     for pass_, name in (("fwd", "forward"), ("fwd_bwd", "forward + backward")):
         ratios = [r["ratio"][pass_] for r in results["rows"]]
-        lines.append(f"| {name} | {len(ratios)} | {s[pass_]['min']:.2f} | {s[pass_]['median']:.2f} | "
-                     f"{sum(x >= 2 for x in ratios)} |")
+        line = f"| {name} | {len(ratios)} | {s[pass_]['min']:.2f} | {s[pass_]['median']:.2f} | {sum(x >= 2 for x in ratios)} |"
+        if has_floor:
+            share = onp.median([r["floor"][pass_]["fast"] for r in results["rows"]])
+            bounds = [r["bound"][pass_] for r in results["rows"]]
+            line += f" {share:.2f} | {min(bounds):.2f} | {onp.median(bounds):.2f} | {sum(b < 2 for b in bounds)} |"
+        lines.append(line)
     return "\n".join(lines)
 
 # %% ../nbs/15b_sweep.ipynb #f96b2c29
