@@ -6,9 +6,9 @@
 __all__ = ['D_MODEL', 'N_HEADS', 'D_HEAD', 'CHUNK_LEN', 'LSH_CONFIG', 'FULL_ATTENTION', 'NO_HASH_ROUNDS', 'TIMED_APART',
            'PLOT_LABELS', 'peak_bytes', 'implementations', 'skip_reason', 'time_interleaved', 'timing_groups',
            'run_bench', 'format_table', 'format_stages', 'scaling_exponent', 'log_log_axes', 'finish_figure',
-           'plot_bench', 'save_results', 'load_results', 'forward_flops', 'matmul_floor_seconds', 'stage_calls',
-           'stage_times', 'scaling_times', 'exact_chunked_attention', 'crossover', 'format_crossover',
-           'format_speedups', 'decode_times', 'format_decode_table', 'plot_decode']
+           'plot_bench', 'save_results', 'load_results', 'stage_calls', 'stage_times', 'scaling_times',
+           'exact_chunked_attention', 'crossover', 'format_crossover', 'format_speedups', 'decode_times',
+           'format_decode_table', 'plot_decode']
 
 # %% ../nbs/15_bench.ipynb #9a6f1844
 import json
@@ -397,48 +397,6 @@ def load_results(path):
     return data["meta"], data["rows"]
 
 # %% ../nbs/15_bench.ipynb #8bd7100c
-def forward_flops(length, n_hashes, chunk_len=CHUNK_LEN, n_chunks_before=1, heads=N_HEADS, d_head=D_HEAD,
-                  d_model=D_MODEL):
-    """Multiply-add FLOPs (x2) of the forward pass: projections, hashing, and chunk attention with its neighbours.
-
-    The sum of `limits.flop_parts`, where the formulas are written down and checked against the programs' own count
-    (Trax's bucket rule, factorised above 128 buckets).
-
-    Parameters
-    ----------
-    length
-        sequence length.
-    n_hashes
-        hash rounds.
-    chunk_len
-        chunk length.
-    n_chunks_before
-        neighbour chunks each chunk also sees.
-    heads
-        attention heads.
-    d_head
-        depth per head.
-    d_model
-        model width.
-    """
-    from reformer_lab.limits import flop_parts  # the limits page builds on this one
-    return sum(flop_parts(length, n_hashes, chunk_len=chunk_len, n_chunks_before=n_chunks_before, heads=heads,
-                          d_head=d_head, d_model=d_model).values())
-
-def matmul_floor_seconds(length, n_hashes, gflops=160.0):
-    """Seconds the forward pass's FLOPs take at `gflops` GFLOP/s: a floor no implementation beats on this machine.
-
-    Parameters
-    ----------
-    length
-        sequence length.
-    n_hashes
-        hash rounds.
-    gflops
-        the machine's large-matmul speed in GFLOP/s.
-    """
-    return forward_flops(length, n_hashes) / (gflops * 1e9)
-
 def stage_calls(length=16384, n_hashes=4):
     """The fast path's stages at one size, jitted, as `{label: (pass, call)}` with zero-argument calls.
 

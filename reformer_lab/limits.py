@@ -4,11 +4,11 @@
 
 # %% auto #0
 __all__ = ['BACKWARD_RULES', 'PASS_NAMES', 'LONGEST_LENGTHS', 'EXACT_LENGTHS', 'MAX_BYTES', 'PASSES', 'GRADIENTS', 'matmul_flops',
-           'flop_parts', 'pass_flops', 'matmul_call', 'floor_run', 'floor_summary', 'format_floor', 'fit_power_law',
-           'input_bytes', 'resident_bytes', 'memory_plan', 'longest_run', 'longest_summary', 'duration',
-           'format_longest', 'plot_longest', 'matrix_layer', 'matrix_programs', 'same_program', 'matrix_run',
-           'matrix_speedups', 'matrix_times', 'format_matrix', 'core_gains', 'usable_cpus', 'run_conditions',
-           'save_limits']
+           'flop_parts', 'pass_flops', 'forward_flops', 'matmul_call', 'floor_run', 'floor_summary', 'format_floor',
+           'fit_power_law', 'input_bytes', 'resident_bytes', 'memory_plan', 'longest_run', 'longest_summary',
+           'duration', 'format_longest', 'plot_longest', 'matrix_layer', 'matrix_programs', 'same_program',
+           'matrix_run', 'matrix_speedups', 'matrix_times', 'format_matrix', 'core_gains', 'usable_cpus',
+           'run_conditions', 'save_limits']
 
 # %% ../nbs/18_limits.ipynb #4fd8cff8
 import gc
@@ -162,6 +162,34 @@ def pass_flops(length, n_hashes, impl, **config):
     else:
         bwd = 3 * p["projections"] + 3 * p["attention"]
     return dict(fwd=fwd, bwd=bwd, fwd_bwd=fwd + bwd)
+
+
+def forward_flops(length, n_hashes, chunk_len=CHUNK_LEN, n_chunks_before=1, heads=N_HEADS, d_head=D_HEAD,
+                  d_model=D_MODEL):
+    """Multiply-add FLOPs (x2) of the forward pass: projections, hashing, and chunk attention with its neighbours.
+
+    The sum of `flop_parts`, where the formulas are written down and checked against the programs' own count
+    (Trax's bucket rule, factorised above 128 buckets).
+
+    Parameters
+    ----------
+    length
+        sequence length.
+    n_hashes
+        hash rounds.
+    chunk_len
+        chunk length.
+    n_chunks_before
+        neighbour chunks each chunk also sees.
+    heads
+        attention heads.
+    d_head
+        depth per head.
+    d_model
+        model width.
+    """
+    return sum(flop_parts(length, n_hashes, chunk_len=chunk_len, n_chunks_before=n_chunks_before, heads=heads,
+                          d_head=d_head, d_model=d_model).values())
 
 # %% ../nbs/18_limits.ipynb #7dec5de3
 def matmul_call(n=4096, seed=0):

@@ -9,7 +9,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "reformer_lab"
 
 # Cycles present when this test was written (each as its sorted set of modules); to be cut, not to grow.
-KNOWN_CYCLES = [{"fast", "fast_kernel"}, {"bench", "limits"}]
+KNOWN_CYCLES = [{"fast", "fast_kernel"}]
 
 
 def imported_modules(path):
@@ -71,7 +71,8 @@ def strongly_connected(graph):
 def test_the_graph_is_read_from_the_source():
     graph = import_graph()
     assert {"fast", "checks"} <= graph["fast_kernel"] | graph["fast"], graph["fast_kernel"]
-    assert "bench" in graph["limits"] and "limits" in graph["bench"]   # the import inside bench.forward_flops
+    assert "fast_kernel" in graph["fast"]   # the import inside fast.lsh_self_attention: function-level imports count
+    assert "bench" in graph["limits"] and "limits" not in graph["bench"]   # the FLOP counts live above the benchmark
     assert not graph["checks"] & {"fast", "bench", "cli"}
 
 
