@@ -114,18 +114,21 @@ def occurrence_counts(buckets, # int `[..., R, L]` bucket ids of each round (no 
 
 # %% ../nbs/11b_paper_rule.ipynb #4b96c6b1
 def plot_occurrences(buckets, # int `[R, L]` one sequence's bucket ids per round
-                     chunk_len, n_chunks_before=1, n_chunks_after=0, path=None):
-    "The counts `N_ij` of `occurrence_counts` under Trax's rule and under the paper's, side by side."
+                     chunk_len, n_chunks_before=1, n_chunks_after=0, causal=False, path=None):
+    """The counts `N_ij` of `occurrence_counts` under Trax's rule and under the paper's, side by side; with
+    `causal`, the pairs a causal layer keeps (a key after its query is masked, whatever the count)."""
     import matplotlib.pyplot as plt
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.8), sharey=True)
-    counts = [onp.asarray(occurrence_counts(buckets, chunk_len, n_chunks_before, n_chunks_after, across))
+    L = buckets.shape[-1]
+    keep = onp.tril(onp.ones((L, L), bool)) if causal else onp.ones((L, L), bool)
+    counts = [onp.asarray(occurrence_counts(buckets, chunk_len, n_chunks_before, n_chunks_after, across)) * keep
               for across in (True, False)]
     top = max(2, max(int(c.max()) for c in counts))
     cmap = plt.get_cmap("Blues", top + 1)
     for ax, across, count in zip(axes, (True, False), counts):
         image = ax.imshow(count, cmap=cmap, vmin=-0.5, vmax=top + 0.5)
-        ax.set_title("Trax's rule (attend_across_buckets=True)" if across else
-                     "the paper's rule (attend_across_buckets=False)", fontsize=10)
+        ax.set_title(f"{'Trax' if across else 'the paper'}'s rule{', causal' if causal else ''}\n"
+                     f"(attend_across_buckets={across})", fontsize=10)
         ax.set_xlabel(f"key position j\n{(count > 0).sum()} pairs attend, {(count > 1).sum()} of them more than once")
     axes[0].set_ylabel("query position i")
     fig.colorbar(image, ax=axes, shrink=0.8, ticks=range(top + 1), label="N_ij")
