@@ -7,7 +7,8 @@ __all__ = ['ATTENTIONS', 'TRAIN_WITH', 'EVAL_WITH', 'PAPER_TABLE_2', 'duplicatio
            'shared_qk_attention', 'shared_qk_full_attention', 'init_model', 'layer_norm', 'feed_forward', 'readout',
            'model_logits', 'logits_with_keys', 'copy_loss', 'copy_accuracy', 'train_model', 'evaluate', 'decode_kwargs',
            'decode_greedy', 'evaluate_greedy', 'prefix_logits', 'compare_decoding', 'attention_label', 'run_study',
-           'format_table', 'format_decode_table', 'save_results', 'load_results', 'plot_losses']
+           'format_table', 'format_decode_table', 'save_results', 'load_results', 'plot_losses', 'format_rule_table',
+           'gap_to_paper']
 
 # %% ../nbs/08_duplication.ipynb #79d365bc
 import functools
@@ -778,3 +779,35 @@ def plot_losses(results, ax=None):
            title=f"duplication task, length {s['seq_len']}, {s['vocab_size']} symbols")
     ax.legend(fontsize=8)
     return ax.figure
+
+# %% ../nbs/08_duplication.ipynb #ef9f9c42
+def format_rule_table(trax, paper_rule, paper=PAPER_TABLE_2):
+    """A markdown table of the models `paper_rule` trains: one row per training label, one column per `EVAL_WITH`
+    entry, cells `Trax's rule / the paper's rule (paper)` in %.
+
+    Parameters
+    ----------
+    trax
+        results of `run_study` with `lsh="lsh"`, holding every training label of `paper_rule`.
+    paper_rule
+        results of `run_study` with `lsh="lsh-paper"`.
+    paper
+        the paper's table (`PAPER_TABLE_2`), or None for no brackets.
+    """
+    cols = [attention_label(a, h) for a, h in EVAL_WITH]
+    lines = ["| trained with \\ evaluated with: Trax's rule / paper's rule | " + " | ".join(cols) + " |",
+             "|---" * (len(cols) + 1) + "|"]
+    for label, m in paper_rule["models"].items():
+        t = trax["models"][label]["accuracy"]
+        cells = [f"{100 * t[c]:.1f} / {100 * m['accuracy'][c]:.1f}" + (f" ({paper[label][i]:g})" if paper else "")
+                 for i, c in enumerate(cols)]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def gap_to_paper(results, labels, columns, paper=PAPER_TABLE_2):
+    """Mean |ours - paper| in percentage points over the cells of Table 2 in rows `labels` (training labels) and
+    `columns` (evaluation labels, from `EVAL_WITH`); a Python float."""
+    cols = [attention_label(a, h) for a, h in EVAL_WITH]
+    return float(onp.mean([abs(100 * results["models"][r]["accuracy"][c] - paper[r][cols.index(c)])
+                           for r in labels for c in columns]))
