@@ -97,7 +97,7 @@ def attention_kwargs(attention, seq_len, n_hashes=1, chunk_len=32, n_buckets=Non
         check_chunking(seq_len, chunk_len)
         kw = dict(chunk_len=chunk_len, n_chunks_before=1, n_chunks_after=0, n_hashes=n_hashes,
                   n_buckets=_hashable(resolve_n_buckets(n_buckets, seq_len, chunk_len)), causal=True)
-        if attention == "lsh-paper":  # eq. 3 and appendix A of the paper (see the paper-rule notebook)
+        if attention == "lsh-paper":  # eq. 4 / eq. 6 and appendix A of the paper (see the paper-rule notebook)
             kw.update(attend_across_buckets=False, allow_duplicate_attention=False)
         return kw
     raise ValueError(f"attention must be one of {', '.join(map(repr, ATTENTIONS))}, got {attention!r}")
