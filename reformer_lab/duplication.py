@@ -646,7 +646,7 @@ def compare_decoding(params, tokens, rng, *, attention="lsh", n_hashes=1, chunk_
 # %% ../nbs/08_duplication.ipynb #77f7edb6
 TRAIN_WITH = (("full", 1), ("lsh", 4), ("lsh", 2), ("lsh", 1))
 EVAL_WITH = (("full", 1), ("lsh", 8), ("lsh", 4), ("lsh", 2), ("lsh", 1))
-# Table 2 of Kitaev et al. 2020 (section 2; rows: trained with; columns: EVAL_WITH), accuracy in %.
+# Table 2 of Kitaev et al. 2020 (section 2.1; rows: trained with; columns: EVAL_WITH), accuracy in %.
 PAPER_TABLE_2 = {"Full": [100.0, 94.8, 92.5, 76.9, 52.5], "LSH-4": [0.8, 100.0, 99.9, 99.4, 91.9],
                  "LSH-2": [0.8, 100.0, 99.9, 98.1, 86.8], "LSH-1": [0.8, 99.9, 99.6, 94.8, 77.9]}
 
