@@ -5,9 +5,9 @@
 # %% auto #0
 __all__ = ['n_buckets_total', 'hash_buckets_by_round', 'add_round_offsets', 'hash_vectors', 'sorted_positions',
            'inverse_permutation', 'permute_in', 'permute_out', 'guard_nonfinite', 'normalize_keys',
-           'full_shared_qk_attention', 'lsh_dense_reference', 'chunked_attention', 'combine_rounds', 'with_rule_info',
-           'lsh_attention_rounds', 'lsh_attention_core', 'split_rngs', 'lsh_self_attention', 'init_lsh_params',
-           'init_lsh_state']
+           'full_shared_qk_attention', 'lsh_dense_reference', 'rows_seeing_others', 'chunked_attention',
+           'combine_rounds', 'with_rule_info', 'lsh_attention_rounds', 'lsh_attention_core', 'split_rngs',
+           'lsh_self_attention', 'init_lsh_params', 'init_lsh_state']
 
 # %% ../nbs/12_fast.ipynb #6bbc98ba
 import jax
@@ -17,7 +17,7 @@ from jax import lax
 from .checks import (MASK_LATER, MASK_SELF, bucket_factors, bucket_state_padding, check_bool,
                                  check_chunking, check_float_array, check_int, check_mask, check_prng_key,
                                  check_rate, check_weights, resolve_n_buckets)
-from .paper_rule import apply_pair_rule, occurrence_counts, pair_rule, pair_rule_terms, slot_rule_info
+from .paper_rule import occurrence_counts, pair_rule, pair_rule_terms, slot_rule_info, subtract_pair_terms
 
 # %% ../nbs/12_fast.ipynb #daac7cd3
 def _first_argmax_pm(rv):
@@ -320,20 +320,21 @@ def _masked_dots(q, k, q_info, k_info, causal, masked, keys_first=False, rule=No
     `q_info [..., c]` and `k_info [..., K]` are positions counted from 1. With `keys_first`, the same scores
     transposed, `[..., K, c]` (the fast kernel's backward works in that orientation). With a `rule`
     (`paper_rule.PairRule`), the infos are `[..., c, 1 + X]` and `[..., K, 1 + X]`: the position, then the slot's
-    `slot_rule_info`; pairs in other buckets are masked and `log N_ij` subtracted (`paper_rule.apply_pair_rule`).
+    `slot_rule_info`; pairs in other buckets are masked and `log N_ij` subtracted (`paper_rule.pair_rule_terms`).
 
     A masked score is selected, not only pushed down: it is the penalty alone, whatever the key holds (a NaN or
     an infinite key cannot reach a query that must not see it); for finite scores it is the lab's number."""
     dots = jnp.einsum("...kd,...cd->...kc", k, q) if keys_first else jnp.einsum("...cd,...kd->...ck", q, k)
     q_axis, k_axis = (-2, -1) if keys_first else (-1, -2)  # each info varies along its own axis of `dots`
+    other_bucket = log_count = None
     if rule is not None:  # the rule's columns, broadcast pair by pair as the positions are
         q_rule, k_rule = jnp.expand_dims(q_info[..., 1:], q_axis - 1), jnp.expand_dims(k_info[..., 1:], k_axis - 1)
+        other_bucket, log_count = pair_rule_terms(q_rule, k_rule, rule)
         q_info, k_info = q_info[..., 0], k_info[..., 0]
     q_info = jnp.expand_dims(q_info.astype(jnp.float32), q_axis)
     k_info = jnp.expand_dims(k_info.astype(jnp.float32), k_axis)
     hard = _hard_mask(q_info, k_info, causal, masked)
-    if rule is not None and not rule.across:
-        other_bucket = pair_rule_terms(q_rule, k_rule, rule._replace(dedup=False))[0]
+    if other_bucket is not None:
         hard = other_bucket if hard is None else hard | other_bucket
     if hard is not None:
         dots = _zero_where(jnp.broadcast_to(hard, dots.shape), dots)
@@ -343,7 +344,7 @@ def _masked_dots(q, k, q_info, k_info, causal, masked, keys_first=False, rule=No
     dots = dots - MASK_SELF * (q_info == k_info)  # exclude_self
     if masked:
         dots = dots - MASK_LATER * (k_info < 0)
-    return dots if rule is None else apply_pair_rule(dots, q_rule, k_rule, rule)
+    return subtract_pair_terms(dots, other_bucket, log_count)
 
 def full_shared_qk_attention(q, v, mask=None, *, causal=True, weights=None):
     """Shared-QK attention over the whole sequence, one dense `[..., L, L]` softmax with the lab's masks: the
@@ -392,6 +393,22 @@ def lsh_dense_reference(q, v, buckets, mask=None, *, chunk_len, n_chunks_before=
     counts = occurrence_counts(buckets, chunk_len, n_chunks_before, n_chunks_after, attend_across_buckets)
     weights = counts if allow_duplicate_attention else (counts > 0)
     return full_shared_qk_attention(q, v, mask, causal=causal, weights=weights)
+
+
+def rows_seeing_others(buckets, mask=None, *, chunk_len, n_chunks_before=1, n_chunks_after=0, causal=False,
+                       attend_across_buckets=True):
+    """Bool `[B, H, L]`: the real queries whose windows hold a key they may see other than themselves -- the rows
+    on which the paths equal `lsh_dense_reference` to float rounding (on the others they keep Trax's rounding of a
+    logsumexp near `-MASK_SELF`). `buckets [B, H, R, L]`, optional bool `mask [B, L]`; the rest as there."""
+    L = buckets.shape[-1]
+    counts = occurrence_counts(buckets, chunk_len, n_chunks_before, n_chunks_after, attend_across_buckets)
+    sees = (counts > 0) & ~jnp.eye(L, dtype=bool)
+    if causal:
+        sees = sees & jnp.tril(jnp.ones((L, L), bool))
+    if mask is not None:
+        sees = sees & mask[:, None, None, :]
+    rows = jnp.any(sees, axis=-1)
+    return rows if mask is None else rows & mask[:, None, :]
 
 # %% ../nbs/12_fast.ipynb #f550b930
 def _dropout_multiplier(rng, rate, shape, dtype):

@@ -9,9 +9,8 @@ import numpy as onp
 import pytest
 
 from reformer_lab.decode import decode_and_compare
-from reformer_lab.fast import lsh_attention_core, lsh_dense_reference
+from reformer_lab.fast import lsh_attention_core, lsh_dense_reference, rows_seeing_others
 from reformer_lab.fast_kernel import lsh_attention_blocked
-from reformer_lab.paper_rule import occurrence_counts
 
 B, H, L, D_QK, D_V = 2, 2, 32, 8, 8
 RULES = list(itertools.product((True, False), (True, False)))  # (attend_across_buckets, allow_duplicate_attention)
@@ -34,15 +33,8 @@ def _blocked(buckets, mask, **kw):
 
 def _compared_rows(buckets, mask, kw):
     "Rows that see a key besides themselves (self-only rows keep Trax's float32 rounding near -MASK_SELF)."
-    counts = occurrence_counts(buckets, kw["chunk_len"], kw["n_chunks_before"], kw["n_chunks_after"],
-                               kw["attend_across_buckets"])
-    sees = (counts > 0) & ~jnp.eye(L, dtype=bool)
-    if kw["causal"]:
-        sees = sees & jnp.tril(jnp.ones((L, L), bool))
-    if mask is not None:
-        sees = sees & mask[:, None, None, :]
-    keep = jnp.any(sees, axis=-1)
-    return (keep if mask is None else keep & mask[:, None, :])[..., None]
+    rule_kw = {k: v for k, v in kw.items() if k != "allow_duplicate_attention"}
+    return rows_seeing_others(buckets, mask, **rule_kw)[..., None]
 
 
 @pytest.mark.parametrize("across,duplicates", RULES)
