@@ -12,8 +12,8 @@ from jax import lax
 
 from .checks import (_kind, bucket_factors, check_bool, check_float_array, check_int, check_mask,
                                  resolve_n_buckets)
-from .fast import hash_buckets_by_round, lsh_attention_core, n_buckets_total
-from .fast_kernel import lsh_attention_blocked
+from .fast import attention_implementation
+from .primitives import hash_buckets_by_round, n_buckets_total
 
 # %% ../nbs/13b_jax_api.ipynb #a63f6e40
 def padded_length(seq_len, # T, the number of real positions
@@ -108,9 +108,8 @@ def _check_settings(chunk_len, n_hashes, n_buckets, n_chunks_before, n_chunks_af
         bucket_factors(n_buckets, n_hashes)
     if isinstance(dropout_rate, bool) or not isinstance(dropout_rate, (int, float)) or not 0.0 <= dropout_rate < 1.0:
         raise ValueError(f"dropout_rate must be a number in [0, 1), got {dropout_rate!r}")
-    if implementation not in (None, "blocked", "simple"):
-        raise ValueError(f"implementation must be None, 'blocked' (the fast kernel) or 'simple' (the readable "
-                         f"batched path), got {implementation!r}")
+    if implementation is not None:  # None: the fast kernel
+        attention_implementation(implementation, "implementation")
     if dropout_rate > 0.0:
         if dropout_key is None:
             raise ValueError(f"dropout_rate={dropout_rate} needs a dropout_key (a PRNG key)")
@@ -126,13 +125,8 @@ def _attend(qk, value, keys, mask, *, implementation, n_buckets, n_hashes, chunk
     buckets = hash_buckets_by_round(lax.stop_gradient(qk), keys, n_buckets, n_hashes, mask, chunk_len=chunk_len,
                                     layout="blhd")  # [B, N, R, L]
     kw["n_bucket_ids"] = n_buckets_total(n_buckets, n_hashes, L, chunk_len, masked=mask is not None)  # fastest sort
-    match implementation:
-        case None | "blocked":
-            return lsh_attention_blocked(qv, buckets, mask, d_qk=H, chunk_len=chunk_len, **kw).reshape(B, L, N, E)
-        case "simple":
-            qv_t = jnp.transpose(qv, (0, 2, 1, 3))
-            o = lsh_attention_core(qv_t[..., :H], qv_t[..., H:], buckets, mask, chunk_len=chunk_len, **kw)
-            return jnp.transpose(o, (0, 2, 1, 3))
+    attend = attention_implementation(implementation or "blocked", "implementation")
+    return attend(qv, buckets, mask, d_qk=H, chunk_len=chunk_len, **kw).reshape(B, L, N, E)
 
 # %% ../nbs/13b_jax_api.ipynb #02dfddc8
 def lsh_attention(qk, # `[B, T, N, H]` (or `[T, N, H]`) shared queries/keys, float

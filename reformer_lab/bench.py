@@ -6,9 +6,8 @@
 __all__ = ['D_MODEL', 'N_HEADS', 'D_HEAD', 'CHUNK_LEN', 'LSH_CONFIG', 'FULL_ATTENTION', 'NO_HASH_ROUNDS', 'TIMED_APART',
            'PLOT_LABELS', 'peak_bytes', 'implementations', 'skip_reason', 'time_interleaved', 'timing_groups',
            'run_bench', 'format_table', 'format_stages', 'scaling_exponent', 'log_log_axes', 'finish_figure',
-           'plot_bench', 'save_results', 'load_results', 'stage_calls', 'stage_times', 'scaling_times',
-           'exact_chunked_attention', 'crossover', 'format_crossover', 'format_speedups', 'decode_times',
-           'format_decode_table', 'plot_decode']
+           'plot_bench', 'save_results', 'load_results', 'stage_calls', 'stage_times', 'scaling_times', 'crossover',
+           'format_crossover', 'format_speedups', 'decode_times', 'format_decode_table', 'plot_decode']
 
 # %% ../nbs/15_bench.ipynb #9a6f1844
 import json
@@ -475,153 +474,11 @@ def scaling_times(names=("fast", "trax"), lengths=(16384, 65536), n_hashes=4, re
     return [dict(name=name, length=length, n_hashes=n_hashes, fwd_s=medians[f"{name}@{length}"], skipped=None)
             for name, length in built]
 
-# %% ../nbs/15_bench.ipynb #177cb965
-import functools
-import math
-
+# %% ../nbs/15_bench.ipynb #41459bb4
 import jax
-import jax.numpy as jnp
-from jax import lax
 
-from .checks import check_bool, check_float_array, check_int, check_mask, check_weights
-from .fast import _masked_dots, guard_nonfinite, init_lsh_params, normalize_keys
-
-def _chunk(a, i, size, axis):
-    "Chunk `i` (of length `size`) of `a` along `axis`."
-    return lax.dynamic_slice_in_dim(a, i * size, size, axis)
-
-def _key_chunks(i, cq, ck, nk, skip_future):
-    "How many key chunks query chunk `i` visits: up to the one holding its last position (`skip_future`), or all `nk`."
-    return jnp.minimum(((i + 1) * cq + ck - 1) // ck, nk) if skip_future else nk
-
-def _online_forward(q, k, v, kinfo, cfg):
-    """Causal attention, one query chunk against one key chunk at a time, with a running logsumexp.
-
-    `q, k [B, H, L, d]`, `v [B, H, L, dv]`; `kinfo`: the keys' 1-based positions, negated for padding, `[L]` (no
-    mask) or `[B, 1, L]`; `cfg = (cq, ck, skip_future, masked)`, chunk lengths that divide `L`.
-    Returns `(o [B, H, L, dv], m [B, H, L], l [B, H, L])`: the outputs, each row's largest score and its sum of
-    `exp(score - m)` (their logsumexp `m + log l` would round away `log l` next to a score of -1e9).
-    """
-    cq, ck, skip_future, masked = cfg
-    B, H, L, _ = q.shape
-    nq, nk = L // cq, L // ck
-
-    def query_chunk(i):
-        qc, qi = _chunk(q, i, cq, 2), i * cq + 1 + jnp.arange(cq)
-
-        def key_chunk(j, carry):
-            m, l, acc = carry  # [B, H, cq], [B, H, cq], [B, H, cq, dv]
-            s = _masked_dots(qc, _chunk(k, j, ck, 2), qi, _chunk(kinfo, j, ck, -1), True, masked)
-            m_new = jnp.maximum(m, s.max(-1))
-            p, rescale = jnp.exp(s - m_new[..., None]), jnp.exp(m - m_new)
-            return m_new, l * rescale + p.sum(-1), acc * rescale[..., None] + p @ _chunk(v, j, ck, 2)
-        init = (jnp.full((B, H, cq), -jnp.inf), jnp.zeros((B, H, cq)), jnp.zeros((B, H, cq, v.shape[-1])))
-        m, l, acc = lax.fori_loop(0, _key_chunks(i, cq, ck, nk, skip_future), key_chunk, init)
-        return acc / l[..., None], m, l
-    o, m, l = lax.map(query_chunk, jnp.arange(nq))  # [nq, B, H, cq(, dv)]
-    return jnp.moveaxis(o, 0, 2).reshape(B, H, L, -1), *(jnp.moveaxis(a, 0, 2).reshape(B, H, L) for a in (m, l))
-
-# %% ../nbs/15_bench.ipynb #bf709d71
-def _online_backward(q, k, v, kinfo, o, m, l, do, cfg):
-    """`(dq, dk, dv)` of `_online_forward`'s output for its cotangent `do [B, H, L, dv]`, given its `o`, `m` and `l`;
-    other arguments as for `_online_forward`. Each block's weights are recomputed: nothing `[L, L]` is kept."""
-    cq, ck, skip_future, masked = cfg
-    nq, nk = q.shape[2] // cq, q.shape[2] // ck
-    # A row whose output is NaN (it sees a non-finite row: guard_nonfinite) passes no gradient: p = 0 there, and
-    # the scores of the other rows are recomputed from the finite rows only.
-    skip = jnp.isnan(o[..., 0])  # [B, H, L]
-    q, k = (jnp.where(jnp.isnan(a), 0.0, a) for a in (q, k))
-    m, l = jnp.where(skip, jnp.inf, m), jnp.where(skip, 1.0, l)
-    delta = jnp.where(skip, 0.0, jnp.sum(do * o, -1))  # [B, H, L]: each row's sum over keys of p * (do . v)
-
-    def query_chunk(i, grads):
-        dq, dk, dv = grads
-        qc, doc, m_c, delta_c = (_chunk(a, i, cq, 2) for a in (q, do, m, delta))
-        inv_l = 1 / _chunk(l, i, cq, 2)[..., None]
-        qi = i * cq + 1 + jnp.arange(cq)
-
-        def key_chunk(j, carry):
-            dqc, dk, dv = carry
-            kc, vc = _chunk(k, j, ck, 2), _chunk(v, j, ck, 2)
-            p = jnp.exp(_masked_dots(qc, kc, qi, _chunk(kinfo, j, ck, -1), True, masked) - m_c[..., None]) * inv_l
-            ds = p * (doc @ jnp.swapaxes(vc, -1, -2) - delta_c[..., None])
-            add = lambda g, x: lax.dynamic_update_slice_in_dim(g, _chunk(g, j, ck, 2) + x, j * ck, 2)
-            return dqc + ds @ kc, add(dk, jnp.swapaxes(ds, -1, -2) @ qc), add(dv, jnp.swapaxes(p, -1, -2) @ doc)
-        init = (jnp.zeros_like(qc), dk, dv)
-        dqc, dk, dv = lax.fori_loop(0, _key_chunks(i, cq, ck, nk, skip_future), key_chunk, init)
-        return lax.dynamic_update_slice_in_dim(dq, dqc, i * cq, 2), dk, dv
-    return lax.fori_loop(0, nq, query_chunk, tuple(jnp.zeros_like(a) for a in (q, k, v)))
-
-@functools.partial(jax.custom_vjp, nondiff_argnums=(4,))
-def _online_attention(q, k, v, kinfo, cfg):
-    "`_online_forward`'s output `[B, H, L, dv]`, differentiated by `_online_backward`."
-    return _online_forward(q, k, v, kinfo, cfg)[0]
-
-def _online_attention_fwd(q, k, v, kinfo, cfg):
-    o, m, l = _online_forward(q, k, v, kinfo, cfg)
-    return o, (q, k, v, kinfo, o, m, l)
-
-def _online_attention_bwd(cfg, saved, do):
-    return (*_online_backward(*saved, do, cfg), None)  # None: the integer positions have no cotangent
-
-_online_attention.defvjp(_online_attention_fwd, _online_attention_bwd)
-
-# %% ../nbs/15_bench.ipynb #652d6e2e
-def _check_exact_args(x, weights, mask, q_chunk_len, k_chunk_len, skip_future):
-    "Check the arguments of `exact_chunked_attention`; raise a helpful TypeError / ValueError."
-    check_float_array("x", x, 3, "[batch, seq_len, d_model]")
-    if x.shape[1] < 1:
-        raise ValueError(f"x must hold at least one position, got shape {tuple(x.shape)}")
-    check_weights(weights, x.shape[-1])
-    if mask is not None:
-        check_mask(mask, x.shape[:2])
-    check_int("q_chunk_len", q_chunk_len, minimum=1)
-    check_int("k_chunk_len", k_chunk_len, minimum=1)
-    check_bool("skip_future", skip_future)
-
-@functools.partial(jax.jit, static_argnames=("q_chunk_len", "k_chunk_len", "skip_future"))
-def _exact_chunked(x, weights, mask, q_chunk_len, k_chunk_len, skip_future):
-    B, L, _ = x.shape
-    w_q, w_v, w_o = (w.astype(jnp.float32) for w in weights)
-    cq, ck = min(q_chunk_len, L), min(k_chunk_len, L)
-    Lp = -(-L // math.lcm(cq, ck)) * math.lcm(cq, ck)  # padded at the end, later than every real position
-    xp = jnp.pad(x.astype(jnp.float32), ((0, 0), (0, Lp - L), (0, 0)))
-    q, v = jnp.einsum("bld,hdk->bhlk", xp, w_q), jnp.einsum("bld,hdk->bhlk", xp, w_v)
-    pos = jnp.arange(1, Lp + 1, dtype=jnp.int32)
-    kinfo = pos if mask is None else jnp.where(jnp.pad(mask, ((0, 0), (0, Lp - L))), pos, -pos)[:, None, :]
-    qv = guard_nonfinite(jnp.concatenate([q, v], axis=-1), q.shape[-1], None if mask is None else kinfo > 0)
-    q, v = qv[..., :q.shape[-1]], qv[..., q.shape[-1]:]
-    o = _online_attention(q, normalize_keys(q), v, kinfo, (cq, ck, skip_future, mask is not None))
-    return jnp.einsum("bhlk,hkd->bld", o[:, :, :L], w_o).astype(x.dtype)
-
-def exact_chunked_attention(x, weights, mask=None, *, q_chunk_len=512, k_chunk_len=512, skip_future=True):
-    """Causal shared-QK attention, exact, in memory linear in length (queries and keys in chunks, online softmax).
-
-    Shapes: B batch, L length, D model width, H heads, d query/key depth, dv value depth.
-
-    Parameters
-    ----------
-    x
-        inputs `[B, L, D]`, float; any `L` (the last chunk is padded).
-    weights
-        `(w_q [H, D, d], w_v [H, D, dv], w_o [H, dv, D])`, as for `fast.lsh_self_attention`.
-    mask
-        optional bool `[B, L]`, True for real tokens: padding gets -1e9, as in `fast.lsh_self_attention`.
-    q_chunk_len
-        queries per chunk (at most `L` are used).
-    k_chunk_len
-        keys per chunk (at most `L` are used).
-    skip_future
-        stop each query chunk's loop after the key chunk holding its last position (True), or loop over every
-        key chunk and let the causal mask zero the later ones (False: the same outputs, about twice the work).
-
-    Returns
-    -------
-    result
-        the output `[B, L, D]`, in `x`'s dtype; jit-compiled, differentiable (with a hand-written backward).
-    """
-    _check_exact_args(x, weights, mask, q_chunk_len, k_chunk_len, skip_future)
-    return _exact_chunked(x, tuple(weights), mask, q_chunk_len, k_chunk_len, skip_future)
+from .exact import exact_chunked_attention  # re-exported: bench.exact_chunked_attention keeps working
+from .fast import init_lsh_params
 
 # %% ../nbs/15_bench.ipynb #3e963bd6
 def _exact_case(length):

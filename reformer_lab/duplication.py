@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['ATTENTIONS', 'TRAIN_WITH', 'EVAL_WITH', 'PAPER_TABLE_2', 'duplication_batch', 'attention_kwargs', 'hash_keys',
-           'shared_qk_attention', 'shared_qk_full_attention', 'init_model', 'layer_norm', 'feed_forward', 'readout',
-           'model_logits', 'logits_with_keys', 'copy_loss', 'copy_accuracy', 'train_model', 'evaluate', 'decode_kwargs',
+           'shared_qk_attention', 'init_model', 'layer_norm', 'feed_forward', 'readout', 'model_logits',
+           'logits_with_keys', 'copy_loss', 'copy_accuracy', 'train_model', 'evaluate', 'decode_kwargs',
            'decode_greedy', 'evaluate_greedy', 'prefix_logits', 'compare_decoding', 'attention_label', 'run_study',
            'format_table', 'format_decode_table', 'save_results', 'load_results', 'plot_losses', 'format_rule_table',
            'gap_to_paper']
@@ -24,7 +24,8 @@ from jax.example_libraries import optimizers
 
 from .checks import check_chunking, check_int, resolve_n_buckets
 from .decode import decode_step, init_decode_cache, prefill
-from .fast import full_shared_qk_attention, lsh_self_attention
+from .exact import shared_qk_full_attention  # noqa: F401 (re-exported: duplication.shared_qk_full_attention)
+from .fast import lsh_self_attention
 
 
 # %% ../nbs/08_duplication.ipynb #a3428f18
@@ -139,18 +140,6 @@ def shared_qk_attention(x, weights, rng, mask=None, *, state_keys=None, **kwargs
     out, _ = lsh_self_attention(x, weights, state, rng, mask, n_heads=H, **kwargs)
     return out
 
-
-# %% ../nbs/08_duplication.ipynb #5b71ad65
-def shared_qk_full_attention(x, weights, mask=None):
-    """Causal shared-QK full attention written out with a dense `[batch, heads, seq_len, seq_len]` softmax.
-
-    Same inputs and output as `shared_qk_attention` (without rng; `mask`: optional bool `[batch, seq_len]`, True for
-    real tokens); the reference for the one-chunk trick and for the benchmark's exact baseline.
-    """
-    w_q, w_v, w_o = weights
-    q = jnp.einsum("bld,hdk->bhlk", x, w_q)
-    v = jnp.einsum("bld,hdk->bhlk", x, w_v)
-    return jnp.einsum("bhlk,hkd->bld", full_shared_qk_attention(q, v, mask), w_o)
 
 # %% ../nbs/08_duplication.ipynb #11484945
 def init_model(rng, vocab_size, seq_len, d_model=64, n_heads=4, d_ff=128, n_layers=1):

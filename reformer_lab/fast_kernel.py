@@ -13,8 +13,8 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from .fast import (_dropout_multiplier, _masked_dots, _sorted_key_info, guard_nonfinite, inverse_permutation,
-                               normalize_keys, sorted_positions, with_rule_info)
+from .primitives import (check_tuning, dropout_multiplier, guard_nonfinite, inverse_permutation, masked_dots, normalize_keys,
+                                     sorted_key_info, sorted_positions, with_rule_info)
 from .paper_rule import pair_rule
 
 # %% ../nbs/12b_fast_kernel.ipynb #6c3957f3
@@ -74,7 +74,7 @@ def _attention_step(table, src, q_info, k_info, mult, cfg):
 
     def step(b):
         q, k, v, qi, ki, _ = _block_window(table, src, q_info, k_info, b, cfg.M, cfg.before, cfg.after, cfg.d_qk)
-        dots = _masked_dots(q, k, qi, ki, cfg.causal, cfg.masked, rule=cfg.rule)
+        dots = masked_dots(q, k, qi, ki, cfg.causal, cfg.masked, rule=cfg.rule)
         m = jnp.max(dots, axis=-1, keepdims=True)
         w = jnp.exp(dots - m)
         s = jnp.sum(w, axis=-1, keepdims=True)
@@ -188,7 +188,7 @@ def _lac_bwd(cfg, res, g):
         per_query = lambda x: lax.dynamic_slice_in_dim(x, b * M, M, 0)[..., None, :]  # [M, N, 1, c]
         lse_b, w_b, g_out_b = per_query(lse), per_query(w_slot), per_query(g_out_slot)
         g_o = _rows(g, lax.dynamic_slice_in_dim(src, b * M, M, 0))  # [M, N, c, e]
-        p = jnp.exp(_masked_dots(q, k, qi, ki, cfg.causal, cfg.masked, True, cfg.rule) - lse_b)  # [M, N, K, c]
+        p = jnp.exp(masked_dots(q, k, qi, ki, cfg.causal, cfg.masked, True, cfg.rule) - lse_b)  # [M, N, K, c]
         p_dropped = p if mult is None else p * mult_t
         g_p = jnp.einsum("mnke,mnce->mnkc", v, g_o)
         if mult is not None:
@@ -219,8 +219,8 @@ lsh_attend_combine.defvjp(_lac_fwd, _lac_bwd)
 
 # %% ../nbs/12b_fast_kernel.ipynb #86ee9150
 def lsh_attention_blocked(qv, buckets, mask, *, d_qk, chunk_len, n_chunks_before, n_chunks_after, causal,
-                          attention_dropout=0.0, attend_rng=None, block_target=64, n_bucket_ids=None,
-                          attend_across_buckets=True, allow_duplicate_attention=True):
+                          attention_dropout=0.0, attend_rng=None, n_bucket_ids=None,
+                          attend_across_buckets=True, allow_duplicate_attention=True, tuning=None):
     """Sort, fused blocked chunk attention, unsort, combine (the fast layer's kernel, with its custom VJP).
 
     Parameters
@@ -235,12 +235,13 @@ def lsh_attention_blocked(qv, buckets, mask, *, d_qk, chunk_len, n_chunks_before
         `d`, the depth of the queries inside `qv` (the values take the rest).
     chunk_len, n_chunks_before, n_chunks_after, causal, attention_dropout, attend_rng
         as in `fast.lsh_attention_rounds`.
-    block_target
-        about how many chunk-rows one block of the loop holds (cache blocking; `M` in the glossary).
     n_bucket_ids
         how many bucket ids there can be (`fast.sorted_positions`: the fastest sort where it fits), or None.
     attend_across_buckets, allow_duplicate_attention
         Trax's rule (both True) or the paper's (`11b_paper_rule`), as in `fast.lsh_attention_rounds`.
+    tuning
+        a `primitives.Tuning` (its `block_target`: about how many chunk-rows one block of the loop holds, `M` in
+        the glossary of `fast.lsh_self_attention`), or None: the defaults. Results do not depend on it.
 
     Returns
     -------
@@ -267,7 +268,7 @@ def lsh_attention_blocked(qv, buckets, mask, *, d_qk, chunk_len, n_chunks_before
     chunk_major = lambda a: jnp.swapaxes(a.reshape((N, n_chunks, c) + a.shape[2:]), 0, 1)  # [C, N, c, ...]
     src = chunk_major(src_nt)
     sorted_flat = sorted_pos.reshape(N, T)
-    q_info, k_info = sorted_flat + 1, _sorted_key_info(sorted_flat, mask, H)
+    q_info, k_info = sorted_flat + 1, sorted_key_info(sorted_flat, mask, H)
     rule = pair_rule(attend_across_buckets, allow_duplicate_attention, n_chunks_before, n_chunks_after, n_chunks, R)
     if rule is not None:
         bucket_ids = lax.stop_gradient(buckets).reshape(N, R, L)
@@ -281,8 +282,8 @@ def lsh_attention_blocked(qv, buckets, mask, *, d_qk, chunk_len, n_chunks_before
     mult = None
     if attention_dropout > 0.0:
         K = (1 + n_chunks_before + n_chunks_after) * c
-        mult = _dropout_multiplier(attend_rng, attention_dropout, (c, K), jnp.float32)
-    M = _pick_block(n_chunks // R, N, block_target)
+        mult = dropout_multiplier(attend_rng, attention_dropout, (c, K), jnp.float32)
+    M = _pick_block(n_chunks // R, N, check_tuning(tuning).block_target)
     cfg = KernelConfig(bool(causal), mask is not None, int(n_chunks_before), int(n_chunks_after), int(d), int(M), rule)
     table = guard_nonfinite(qv, d, None if mask is None else mask[:, :, None]).reshape(B * L * H, F)
     out = lsh_attend_combine(table, src, inverse, q_info, k_info, mult, cfg)

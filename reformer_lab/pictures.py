@@ -18,8 +18,9 @@ import numpy as onp
 from matplotlib.patches import Patch
 
 from .checks import check_chunking, check_float_array, check_int, check_same, resolve_n_buckets
-from .fast import (combine_rounds, hash_buckets_by_round, inverse_permutation, lsh_attention_rounds,
-                               normalize_keys, sorted_positions)
+from .exact import full_shared_qk_scores
+from .fast import lsh_attention_rounds
+from .primitives import combine_rounds, hash_buckets_by_round, inverse_permutation, sorted_positions
 
 # %% ../nbs/06_pictures.ipynb #73aeda18
 def clustered_queries(rng, length, depth, n_clusters, noise=0.5, random_frac=0.1):
@@ -230,7 +231,8 @@ def shared_qk_scores(q):
     """Full shared-QK attention scores `[seq_len, seq_len]` for queries `q [seq_len, d_qk]`.
 
     Entry (i, j) is `q_i . k_j` with `k_j` the length-normalised `q_j` divided by sqrt(d_qk) -- the scores LSH
-    attention computes for the pairs it sees. The diagonal is -inf: a query does not attend to itself.
+    attention computes for the pairs it sees. The diagonal has `MASK_SELF` subtracted (`exact.full_shared_qk_scores`, the
+    one masking rule of every reference): a query attends to itself only when it sees no other key.
     """
     check_float_array("q", q, 2, "[seq_len, d_qk]")
     return _shared_qk_scores(q)
@@ -238,13 +240,11 @@ def shared_qk_scores(q):
 
 @jax.jit
 def _shared_qk_scores(q):
-    L = q.shape[0]
-    scores = jnp.matmul(q, normalize_keys(q).T, precision=jax.lax.Precision.HIGHEST)
-    return jnp.where(jnp.eye(L, dtype=bool), -jnp.inf, scores)
+    return full_shared_qk_scores(q)  # the exact references' one masking rule: the position itself gets -MASK_SELF
 
 
 def full_attention(q, v):
-    """Full shared-QK softmax attention, self excluded.
+    """Full shared-QK softmax attention, self excluded (the lab's `MASK_SELF`: unless nothing else is seen).
 
     Parameters
     ----------

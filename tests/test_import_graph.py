@@ -1,16 +1,13 @@
 """The import graph of `reformer_lab`, read from the modules' own source (imports inside functions included: an
 import inside a function is a circle in disguise, not a way out of one).
 
-The graph may hold no cycle other than the ones listed in `KNOWN_CYCLES`, which issue #23 cuts; a new one fails.
+The graph may hold no cycle: a module imports only modules below it (issue #23 cut the last two, `bench` <->
+`limits` and `fast` <-> `fast_kernel`).
 """
 import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "reformer_lab"
-
-# Cycles present when this test was written (each as its sorted set of modules); to be cut, not to grow.
-KNOWN_CYCLES = [{"fast", "fast_kernel"}]
-
 
 def imported_modules(path):
     "The `reformer_lab` modules that the module at `path` imports, anywhere in its source."
@@ -70,8 +67,9 @@ def strongly_connected(graph):
 
 def test_the_graph_is_read_from_the_source():
     graph = import_graph()
-    assert {"fast", "checks"} <= graph["fast_kernel"] | graph["fast"], graph["fast_kernel"]
-    assert "fast_kernel" in graph["fast"]   # the import inside fast.lsh_self_attention: function-level imports count
+    assert {"primitives", "paper_rule"} <= graph["fast_kernel"], graph["fast_kernel"]
+    assert {"fast_kernel", "primitives"} <= graph["fast"]   # the public entry sits above both paths
+    assert not graph["primitives"] & {"fast", "fast_kernel"}  # the floor below both
     assert "bench" in graph["limits"] and "limits" not in graph["bench"]   # the FLOP counts live above the benchmark
     assert not graph["checks"] & {"fast", "bench", "cli"}
 
@@ -81,13 +79,6 @@ def test_finds_a_cycle():
     assert strongly_connected({"a": {"b"}, "b": set()}) == []
 
 
-def test_no_new_import_cycle():
+def test_no_import_cycle():
     cycles = strongly_connected(import_graph())
-    new = [c for c in cycles if c not in KNOWN_CYCLES]
-    assert not new, f"new import cycle(s): {new}; a module must import only modules below it"
-
-
-def test_known_cycles_are_still_there():
-    "When a known cycle is cut, it leaves `KNOWN_CYCLES` (so that it cannot come back unnoticed)."
-    cycles = strongly_connected(import_graph())
-    assert all(c in cycles for c in KNOWN_CYCLES), (cycles, KNOWN_CYCLES)
+    assert not cycles, f"import cycle(s): {cycles}; a module must import only modules below it"

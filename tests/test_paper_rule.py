@@ -26,7 +26,7 @@ def _inputs(n_hashes, seed=1):
 def _blocked(buckets, mask, **kw):
     def run(q, v):
         qv = jnp.transpose(jnp.concatenate([q, v], -1), (0, 2, 1, 3))
-        o = lsh_attention_blocked(qv, buckets, mask, d_qk=D_QK, block_target=4, **kw).reshape(B, L, H, D_V)
+        o = lsh_attention_blocked(qv, buckets, mask, d_qk=D_QK, tuning=Tuning(block_target=4), **kw).reshape(B, L, H, D_V)
         return jnp.transpose(o, (0, 2, 1, 3))
     return run
 
