@@ -14,6 +14,8 @@ from .attention import lsh_attention
 from .bench import CHUNK_LEN, D_HEAD, D_MODEL, N_HEADS, time_interleaved
 from .fast import init_lsh_params, lsh_self_attention, split_rngs
 from .nnx import LSHSelfAttention
+from .backend import import_trax
+from .report import markdown_table
 
 # %% ../nbs/13d_ways_in.ipynb #9e54f897
 def _timed(f, *args):
@@ -57,7 +59,7 @@ def api_cases(length=16384, # tokens of the one sequence
 # %% ../nbs/13d_ways_in.ipynb #da7ad1ae
 def _trax_case(x, cot, n_hashes):
     "Trax's `tl.LSHSelfAttention` (`n_parallel_heads=1`), its `pure_fn` jitted with state and rng as arguments."
-    from reformer_lab.layers import tl  # the trax extra: imported only when asked for
+    tl = import_trax().layers  # the trax extra: imported only when asked for
     layer = tl.LSHSelfAttention(n_heads=N_HEADS, d_qk=D_HEAD, d_v=D_HEAD, mode="train", n_parallel_heads=1,
                                 chunk_len=CHUNK_LEN, n_hashes=n_hashes, n_buckets=None, causal=True)
     layer.init(tl.shapes.signature(x), rng=jax.random.PRNGKey(1))
@@ -79,8 +81,6 @@ def api_speed(length=16384, # tokens of the one sequence
 def format_api_speed(rows):
     "A Markdown table of `api_speed`'s rows: seconds, and each time over the fast path's and Trax's over it."
     t = {r["name"]: r for r in rows}
-    lines = ["| way | forward s | fwd+bwd s | forward / fast | fwd+bwd / fast |", "|---|---|---|---|---|"]
-    for n, r in t.items():
-        lines.append(f"| {n} | {r['fwd_s']:.3f} | {r['fwd_bwd_s']:.3f} | {r['fwd_s'] / t['fast']['fwd_s']:.2f} | "
-                     f"{r['fwd_bwd_s'] / t['fast']['fwd_bwd_s']:.2f} |")
-    return "\n".join(lines)
+    table = [[n, f"{r['fwd_s']:.3f}", f"{r['fwd_bwd_s']:.3f}", f"{r['fwd_s'] / t['fast']['fwd_s']:.2f}",
+              f"{r['fwd_bwd_s'] / t['fast']['fwd_bwd_s']:.2f}"] for n, r in t.items()]
+    return markdown_table(["way", "forward s", "fwd+bwd s", "forward / fast", "fwd+bwd / fast"], table)

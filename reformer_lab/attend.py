@@ -6,8 +6,6 @@
 __all__ = ['our_softmax', 'mask_self_attention', 'mark_padding', 'our_simple_attend', 'attend']
 
 # %% ../nbs/01_attend.ipynb #75e827f2
-import functools
-
 from .backend import import_trax
 from .checks import (MASK_LATER, MASK_SELF, check_bool, check_float_array, check_same, check_int,
                                  warn_wasted_chunks_after)

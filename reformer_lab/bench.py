@@ -10,12 +10,12 @@ __all__ = ['D_MODEL', 'N_HEADS', 'D_HEAD', 'CHUNK_LEN', 'LSH_CONFIG', 'FULL_ATTE
            'format_crossover', 'format_speedups', 'decode_times', 'format_decode_table', 'plot_decode']
 
 # %% ../nbs/15_bench.ipynb #9a6f1844
-import json
 import statistics
 import time
-from pathlib import Path
 
 import numpy as onp
+from .backend import import_trax
+from .report import load_json, save_json
 
 # %% ../nbs/15_bench.ipynb #02d9cd8b
 D_MODEL, N_HEADS, D_HEAD, CHUNK_LEN = 256, 4, 64, 64
@@ -50,7 +50,7 @@ def _trax_layer_case(cls, length, **kw):
     does not count (0.88 GiB more resident memory at 256k tokens).
     """
     import jax
-    from reformer_lab.layers import tl
+    tl = import_trax().layers  # Trax through the backend floor (a clear error without the trax extra)
     x, cotangent = _inputs(length)
     layer = cls(n_heads=N_HEADS, d_qk=D_HEAD, d_v=D_HEAD, mode="train", **kw)
     layer.init(tl.shapes.signature(x), rng=jax.random.PRNGKey(1))
@@ -112,7 +112,7 @@ def _hf_torch_case(length, n_hashes):
 def implementations(include=None):
     """The benchmark's cases, `{name: build(length, n_hashes)}`; `include` filters by name."""
     from reformer_lab.fast_layer import FastLSHSelfAttention
-    from reformer_lab.layers import tl
+    tl = import_trax().layers  # Trax through the backend floor (a clear error without the trax extra)
 
     def lsh(cls, **extra):
         return lambda length, n_hashes: _trax_layer_case(cls, length, n_hashes=n_hashes, **LSH_CONFIG, **extra)
@@ -374,7 +374,7 @@ def plot_bench(rows, path=None, n_hashes=4):
     return finish_figure(fig, path)
 
 def save_results(rows, path, device=None):
-    """Write the rows and a description of where they were measured to a JSON file.
+    """Write the rows and a description of where they were measured to a JSON file (`report.save_json`).
 
     Parameters
     ----------
@@ -388,11 +388,12 @@ def save_results(rows, path, device=None):
     import jax
     meta = dict(device=device or str(jax.devices()[0]), jax=jax.__version__, config=dict(
         d_model=D_MODEL, n_heads=N_HEADS, d_head=D_HEAD, batch=1, **LSH_CONFIG))
-    Path(path).write_text(json.dumps(dict(meta=meta, rows=rows), indent=1))
+    save_json(dict(meta=meta, rows=rows), path)
+
 
 def load_results(path):
-    "The `(meta, rows)` saved by `save_results`."
-    data = json.loads(Path(path).read_text())
+    "The `(meta, rows)` saved by `save_results` (`report.load_json`)."
+    data = load_json(path)
     return data["meta"], data["rows"]
 
 # %% ../nbs/15_bench.ipynb #8bd7100c

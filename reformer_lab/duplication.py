@@ -12,9 +12,7 @@ __all__ = ['ATTENTIONS', 'TRAIN_WITH', 'EVAL_WITH', 'PAPER_TABLE_2', 'duplicatio
 
 # %% ../nbs/08_duplication.ipynb #79d365bc
 import functools
-import json
 import time
-from pathlib import Path
 
 import numpy as onp
 import jax
@@ -26,6 +24,7 @@ from .checks import check_chunking, check_int, resolve_n_buckets
 from .decode import decode_step, init_decode_cache, prefill
 from .exact import shared_qk_full_attention  # noqa: F401 (re-exported: duplication.shared_qk_full_attention)
 from .fast import lsh_self_attention
+from .report import load_json, markdown_table, save_json
 
 
 # %% ../nbs/08_duplication.ipynb #a3428f18
@@ -712,31 +711,27 @@ def run_study(settings, progress=False, log=print, lsh="lsh", train_with=TRAIN_W
 def format_table(results, paper=PAPER_TABLE_2):
     "A markdown table: one row per trained model, one column per evaluation, cells `ours (paper)` in %."
     cols = [attention_label(a, h) for a, h in EVAL_WITH]
-    lines = ["| trained with \\ evaluated with | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
-    for label, m in results["models"].items():
-        cells = [f"{100 * m['accuracy'][c]:.1f}" + (f" ({paper[label][i]:g})" if paper and label in paper else "")
-                 for i, c in enumerate(cols)]
-        lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    rows = [[label] + [f"{100 * m['accuracy'][c]:.1f}" + (f" ({paper[label][i]:g})" if paper and label in paper else "")
+                       for i, c in enumerate(cols)] for label, m in results["models"].items()]
+    return markdown_table(["trained with \\ evaluated with"] + cols, rows)
 
 
 def format_decode_table(results):
     """A markdown table of decoding: per trained model, copy accuracy in % teacher-forced and by greedy decoding with
     the cache (both with the training attention), and for LSH models what `compare_decoding` found."""
-    lines = ["| trained with | teacher-forced | greedy, cache | cache vs re-run: agree / rel. diff "
-             "| re-run vs one forward: agree / rel. diff |", "|---|---|---|---|---|"]
+    rows = []
     for label, m in results["models"].items():
         own = label.split(",")[0]  # the training attention's column, 'LSH-2' for 'LSH-2, 2 layers'
-        cells = [f"{100 * m['accuracy'][own]:.1f}", f"{100 * m['greedy']:.1f}"]
         d = m.get("decoding")
-        cells += ([f"{100 * d['agree_cache_rerun']:.1f}% / {d['rel_cache_rerun']:.3f}",
-                   f"{100 * d['agree_rerun_forward']:.1f}% / {d['rel_rerun_forward']:.3f}"] if d else ["exact", "exact"])
-        lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+        rows.append([label, f"{100 * m['accuracy'][own]:.1f}", f"{100 * m['greedy']:.1f}"]
+                    + ([f"{100 * d['agree_cache_rerun']:.1f}% / {d['rel_cache_rerun']:.3f}",
+                        f"{100 * d['agree_rerun_forward']:.1f}% / {d['rel_rerun_forward']:.3f}"] if d else ["exact", "exact"]))
+    return markdown_table(["trained with", "teacher-forced", "greedy, cache", "cache vs re-run: agree / rel. diff",
+                           "re-run vs one forward: agree / rel. diff"], rows)
 
 
 def save_results(results, path):
-    """Write `results` (from `run_study`) to `path` as JSON, creating its folder.
+    """Write `results` (from `run_study`) to `path` as JSON, creating its folder (`report.save_json`).
 
     Parameters
     ----------
@@ -745,14 +740,12 @@ def save_results(results, path):
     path
         the JSON file to write.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(results, indent=1) + "\n")
+    save_json(results, path)
 
 
 def load_results(path):
-    "Read results written by `save_results`."
-    return json.loads(Path(path).read_text())
+    "Read results written by `save_results` (`report.load_json`)."
+    return load_json(path)
 
 
 def plot_losses(results, ax=None):
@@ -784,14 +777,12 @@ def format_rule_table(trax, paper_rule, paper=PAPER_TABLE_2):
         the paper's table (`PAPER_TABLE_2`), or None for no brackets.
     """
     cols = [attention_label(a, h) for a, h in EVAL_WITH]
-    lines = ["| trained with \\ evaluated with: Trax's rule / paper's rule | " + " | ".join(cols) + " |",
-             "|---" * (len(cols) + 1) + "|"]
+    rows = []
     for label, m in paper_rule["models"].items():
         t = trax["models"][label]["accuracy"]
-        cells = [f"{100 * t[c]:.1f} / {100 * m['accuracy'][c]:.1f}" + (f" ({paper[label][i]:g})" if paper else "")
-                 for i, c in enumerate(cols)]
-        lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+        rows.append([label] + [f"{100 * t[c]:.1f} / {100 * m['accuracy'][c]:.1f}" + (f" ({paper[label][i]:g})" if paper else "")
+                               for i, c in enumerate(cols)])
+    return markdown_table(["trained with \\ evaluated with: Trax's rule / paper's rule"] + cols, rows)
 
 
 def gap_to_paper(results, labels, columns, paper=PAPER_TABLE_2):

@@ -12,7 +12,6 @@ __all__ = ['BACKWARD_RULES', 'PASS_NAMES', 'LONGEST_LENGTHS', 'EXACT_LENGTHS', '
 
 # %% ../nbs/18_limits.ipynb #4fd8cff8
 import gc
-import json
 import math
 import os
 import resource
@@ -26,6 +25,8 @@ import numpy as onp
 from . import bench
 from .bench import CHUNK_LEN, D_HEAD, D_MODEL, N_HEADS
 from .checks import check_int, resolve_n_buckets
+from .backend import import_trax
+from .report import load_json, markdown_table, save_json
 
 # %% ../nbs/18_limits.ipynb #dfd0aaff
 def _sub_jaxprs(eqn):
@@ -706,7 +707,7 @@ def matrix_layer(name, causal, mode, length, n_hashes=4):
     of one `[1, length, 256]` input: `FastLSHSelfAttention` for `"fast"`, Trax's `LSHSelfAttention` with its default
     `n_parallel_heads=1` for `"trax"`."""
     from reformer_lab.fast_layer import FastLSHSelfAttention  # imports Trax: only when a layer is built
-    from reformer_lab.layers import tl
+    tl = import_trax().layers  # Trax through the backend floor (a clear error without the trax extra)
     classes = dict(fast=FastLSHSelfAttention, trax=tl.LSHSelfAttention)
     if name not in classes:
         raise ValueError(f"unknown implementation {name!r}; known: {sorted(classes)}")
@@ -826,12 +827,11 @@ def format_matrix(rows, fast="fast", baseline="trax"):
     "The matrix as a markdown table: each cell's median times (ms) and its speed-up, median [min-max] over rounds."
     times = matrix_times(rows)
     ms = lambda key: f"{1e3 * statistics.median(times[key]):.0f}"
-    lines = [f"| causal | pass | {baseline} ms | {fast} ms | speed-up, median [min-max] over rounds |",
-             "|---|---|---:|---:|---:|"]
-    for (c, g), s in matrix_speedups(rows, fast, baseline).items():
-        lines.append(f"| {c} | {GRADIENTS[g]} | {ms((baseline, c, g))} | {ms((fast, c, g))} | "
-                     "{:.2f}x [{:.2f}-{:.2f}] |".format(*_spread(s)))
-    return "\n".join(lines)
+    table = [[f"{c}", GRADIENTS[g], ms((baseline, c, g)), ms((fast, c, g)), "{:.2f}x [{:.2f}-{:.2f}]".format(*_spread(s))]
+             for (c, g), s in matrix_speedups(rows, fast, baseline).items()]
+    return markdown_table(["causal", "pass", f"{baseline} ms", f"{fast} ms", "speed-up, median [min-max] over rounds"],
+                          table, align=["l", "l", "r", "r", "r"])
+
 
 def core_gains(rows, fewer_cores_rows):
     """`{(name, causal, gradient): median time with fewer cores / median time with all}`: how many times longer each
@@ -864,6 +864,6 @@ def save_limits(rows, path, **conditions):
         JSON-serialisable values to store in the meta.
     """
     bench.save_results(rows, path)
-    data = json.loads(Path(path).read_text())
+    data = load_json(path)
     data["meta"].update(conditions)
-    Path(path).write_text(json.dumps(data, indent=1))
+    save_json(data, path)

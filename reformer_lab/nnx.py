@@ -15,7 +15,7 @@ from flax import nnx
 from jax import lax
 
 from .attention import hash_keys_for, lsh_attention, padded_length
-from .checks import bucket_factors, check_int
+from .checks import check_int
 from .decode import DecodeCache, decode_step, extend, init_decode_cache, prefill
 
 # %% ../nbs/13c_nnx.ipynb #197d674f

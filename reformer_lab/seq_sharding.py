@@ -20,6 +20,7 @@ from .checks import check_float_array, check_int, check_mask, resolve_n_buckets
 from .fast import (chunked_attention, combine_rounds, hash_buckets_by_round, inverse_permutation,
                                n_buckets_total, normalize_keys, sorted_positions, split_rngs)
 from .sharding import check_divides, check_mesh
+from .report import markdown_table
 
 # %% ../nbs/16c_sequence_sharding.ipynb #5738fefc
 def global_ranks(buckets, total, axis_name):
@@ -555,17 +556,17 @@ if __name__ == "__main__" and "get_ipython" not in globals():
 def format_bench(results):
     "The measurements of `measure` as a markdown table (memory per device in MiB, ratios, ms per step, bytes sent)."
     mib = lambda b: f"{b / 2 ** 20:.1f}"
-    lines = ["| L | per device, sharded (MiB) | one device, simple | one device, blocked | sharded / simple | "
-             "sharded / blocked | ms per step: sharded, simple, blocked | sent per round / held |",
-             "|---|---|---|---|---|---|---|---|"]
+    rows = []
     for r in results["rows"]:
         b, s = r["bytes"], r["seconds"]
-        lines.append(f"| {r['seq_len']} | {mib(b['sharded'])} | {mib(b['one_simple'])} | {mib(b['one_blocked'])} | "
-                     f"{b['sharded'] / b['one_simple']:.3f} | {b['sharded'] / b['one_blocked']:.2f} | "
-                     f"{1e3 * s['sharded']:.0f}, {1e3 * s['one_simple']:.0f}, {1e3 * s['one_blocked']:.0f} | "
-                     f"{r['sent']['total'] / r['sent']['held']:.1f} |")
+        rows.append([f"{r['seq_len']}", mib(b["sharded"]), mib(b["one_simple"]), mib(b["one_blocked"]),
+                     f"{b['sharded'] / b['one_simple']:.3f}", f"{b['sharded'] / b['one_blocked']:.2f}",
+                     f"{1e3 * s['sharded']:.0f}, {1e3 * s['one_simple']:.0f}, {1e3 * s['one_blocked']:.0f}",
+                     f"{r['sent']['total'] / r['sent']['held']:.1f}"])
+    table = markdown_table(["L", "per device, sharded (MiB)", "one device, simple", "one device, blocked",
+                            "sharded / simple", "sharded / blocked", "ms per step: sharded, simple, blocked",
+                            "sent per round / held"], rows)
     lo = results["longest"]
-    lines.append(f"\nLongest sequence within {mib(lo['budget_bytes'])} MiB per device (one device's simple path at "
-                 f"L = {results['config']['budget_len']}): sharded over {results['config']['devices']} devices "
-                 f"{lo['sharded']}, one device simple {lo['one_simple']}, blocked {lo['one_blocked']}.")
-    return "\n".join(lines)
+    return table + (f"\n\nLongest sequence within {mib(lo['budget_bytes'])} MiB per device (one device's simple path at "
+                    f"L = {results['config']['budget_len']}): sharded over {results['config']['devices']} devices "
+                    f"{lo['sharded']}, one device simple {lo['one_simple']}, blocked {lo['one_blocked']}.")

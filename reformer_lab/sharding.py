@@ -6,10 +6,7 @@
 __all__ = ['make_mesh', 'check_mesh', 'check_divides', 'sharded_lsh_self_attention', 'place_on_mesh']
 
 # %% ../nbs/16_sharding.ipynb #38f36311
-import functools
-
 import jax
-import jax.numpy as jnp
 import numpy as onp
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 

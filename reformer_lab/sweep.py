@@ -9,13 +9,13 @@ __all__ = ['SPACE', 'D_MODEL', 'MAX_WORK', 'check_space', 'draw_points', 'point_
 
 # %% ../nbs/15b_sweep.ipynb #8e44058a
 import json
-import math
 import time
 
 import numpy as onp
 
-from .bench import peak_bytes, time_interleaved
+from .bench import time_interleaved
 from .limits import matmul_call, matmul_flops
+from .report import markdown_table, save_json
 
 # %% ../nbs/15b_sweep.ipynb #1fa08fb8
 SPACE = dict(n_heads=(1, 2, 4, 8, 16), d_qk=(32, 64, 128), d_v=(32, 64, 128), n_hashes=(1, 2, 4, 8),
@@ -200,29 +200,30 @@ def format_sweep(results):
     the fast layer would reach at the floor, and the points where even that is below 2x."""
     s = sweep_summary(results)
     has_floor = all("bound" in r for r in results["rows"])
-    head = "| pass | points | min Trax / fast | median | points at >= 2x |"
-    lines = [head + (" fast: median share of floor | bound: min | median | points < 2x |" if has_floor else ""),
-             "|---|---|---|---|---|" + ("---|---|---|---|" if has_floor else "")]
+    header = ["pass", "points", "min Trax / fast", "median", "points at >= 2x"]
+    if has_floor:
+        header += ["fast: median share of floor", "bound: min", "median", "points < 2x"]
+    rows = []
     for pass_, name in (("fwd", "forward"), ("fwd_bwd", "forward + backward")):
         ratios = [r["ratio"][pass_] for r in results["rows"]]
-        line = f"| {name} | {len(ratios)} | {s[pass_]['min']:.2f} | {s[pass_]['median']:.2f} | {sum(x >= 2 for x in ratios)} |"
+        row = [name, f"{len(ratios)}", f"{s[pass_]['min']:.2f}", f"{s[pass_]['median']:.2f}", f"{sum(x >= 2 for x in ratios)}"]
         if has_floor:
             share = onp.median([r["floor"][pass_]["fast"] for r in results["rows"]])
             bounds = [r["bound"][pass_] for r in results["rows"]]
-            line += f" {share:.2f} | {min(bounds):.2f} | {onp.median(bounds):.2f} | {sum(b < 2 for b in bounds)} |"
-        lines.append(line)
-    return "\n".join(lines)
+            row += [f"{share:.2f}", f"{min(bounds):.2f}", f"{onp.median(bounds):.2f}", f"{sum(b < 2 for b in bounds)}"]
+        rows.append(row)
+    return markdown_table(header, rows)
 
 # %% ../nbs/15b_sweep.ipynb #f96b2c29
 def format_knobs(results, knobs=None):
     "A markdown table: for each knob (default: all), the median forward and forward+backward ratio at each value."
     s = sweep_summary(results)
-    lines = ["| knob | value | points | median fwd | median fwd+bwd |", "|---|---|---|---|---|"]
+    rows = []
     for knob in knobs or SPACE:
         for v, fwd in s["fwd"]["by_knob"][knob].items():
             n = sum(json.dumps(r["point"][knob]) == v for r in results["rows"])
-            lines.append(f"| {knob} | {json.loads(v)} | {n} | {fwd:.2f} | {s['fwd_bwd']['by_knob'][knob][v]:.2f} |")
-    return "\n".join(lines)
+            rows.append([knob, f"{json.loads(v)}", f"{n}", f"{fwd:.2f}", f"{s['fwd_bwd']['by_knob'][knob][v]:.2f}"])
+    return markdown_table(["knob", "value", "points", "median fwd", "median fwd+bwd"], rows)
 
 # %% ../nbs/15b_sweep.ipynb #d42c6dfd
 def plot_sweep(results, path=None):
@@ -269,5 +270,4 @@ def parse_knob(text):
 # %% ../nbs/15b_sweep.ipynb #9855d0d9
 def save_sweep(results, path, **conditions):
     "Write a `sweep_run` result as JSON at `path`, with `conditions` (the command, the machine's load...) in its meta."
-    with open(path, "w") as f:
-        json.dump(dict(results, meta=dict(results["meta"], **conditions)), f, indent=1)
+    save_json(dict(results, meta=dict(results["meta"], **conditions)), path)
