@@ -25,7 +25,7 @@ def _timed(f, *args):
     both = jax.jit(lambda x, w, cot: jax.vjp(f, x, w)[1](cot))
     return (lambda: fwd(x, w)), (lambda: both(x, w, cot))
 
-
+# %% ../nbs/13d_ways_in.ipynb #73597825
 def api_cases(length=16384, # tokens of the one sequence
               n_hashes=4, # hash rounds
               with_trax=True, # also Trax's tl.LSHSelfAttention (needs the trax extra)
@@ -66,7 +66,7 @@ def _trax_case(x, cot, n_hashes):
     state, rng = layer.state, jax.random.PRNGKey(5)
     return _timed(lambda x, w: layer.pure_fn(x, w, state, rng)[0], x, layer.weights, cot)
 
-
+# %% ../nbs/13d_ways_in.ipynb #d119ffcb
 def api_speed(length=16384, # tokens of the one sequence
               n_hashes=4, # hash rounds
               repeats=3, # timed rounds (the median is kept)
@@ -77,7 +77,7 @@ def api_speed(length=16384, # tokens of the one sequence
     both = time_interleaved({n: c[1] for n, c in cases.items()}, repeats)
     return [dict(name=n, length=length, n_hashes=n_hashes, fwd_s=fwd[n], fwd_bwd_s=both[n]) for n in cases]
 
-
+# %% ../nbs/13d_ways_in.ipynb #7b093fb9
 def format_api_speed(rows):
     "A Markdown table of `api_speed`'s rows: seconds, and each time over the fast path's and Trax's over it."
     t = {r["name"]: r for r in rows}

@@ -146,7 +146,7 @@ def approximation_study(kind, n_buckets=(2, 4, 8, 16, 32, 64), n_hashes=(1, 2, 4
     return dict(error=error, mass=mass, kind=kind, n_buckets=tuple(n_buckets), n_hashes=tuple(n_hashes),
                 chunk_len=chunk_len, length=length, seeds=tuple(seeds), rule=rule)
 
-
+# %% ../nbs/07_approximation.ipynb #81355317
 def format_table(study, key):
     "A text table of `study[key]` (`key` is `'error'` or `'mass'`): one row per n_hashes, one column per n_buckets."
     n_buckets, L = study["n_buckets"], study["length"]

@@ -102,6 +102,7 @@ def mark_padding(positions, mask):
     """
     return np.where(mask, positions, -positions - 1)
 
+# %% ../nbs/01_attend.ipynb #1b55a8c2
 def _count_from_one(info):
     "Shift real (non-negative) 0-based positions to count from 1; leave padding marks (negative) as they are."
     return np.where(info >= 0, info + 1, info)

@@ -24,7 +24,7 @@ def padded_length(seq_len, # T, the number of real positions
     check_int("chunk_len", chunk_len, minimum=1)
     return -(-seq_len // chunk_len) * chunk_len
 
-
+# %% ../nbs/13b_jax_api.ipynb #04ecd7c6
 def default_n_buckets(seq_len, # T, the number of real positions
                       chunk_len, # the chunk length
                      ):
@@ -43,7 +43,7 @@ def _raw_key(name, key):
                         f"{_kind(key)}")
     return key
 
-
+# %% ../nbs/13b_jax_api.ipynb #87493938
 def hash_keys_for(key, # one PRNG key, or `[B, N, 2]` keys (one per example and head)
                   batch, # B
                   num_heads, # N
@@ -93,7 +93,7 @@ def _check_qkv(qk, value):
     unbatched = qk.ndim == 3
     return (qk[None], value[None], True) if unbatched else (qk, value, False)
 
-
+# %% ../nbs/13b_jax_api.ipynb #7990bbde
 def _check_settings(chunk_len, n_hashes, n_buckets, n_chunks_before, n_chunks_after, is_causal, dropout_rate,
                     dropout_key, implementation, attend_across_buckets=True, allow_duplicate_attention=True):
     "The settings of `lsh_attention` (TypeError / ValueError naming the argument); returns the dropout key data or None."

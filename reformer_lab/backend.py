@@ -41,6 +41,7 @@ def _stack_without_source(context=1):
         frame = frame.f_back
     return records
 
+# %% ../nbs/10_backend.ipynb #28adf76a
 @contextlib.contextmanager
 def frames_without_source():
     "Inside the block, `inspect.stack()` skips reading source files (Trax calls it at import, only for its caller's line)."
@@ -55,6 +56,7 @@ TRAX_EXTRA_HINT = ("this part of reformer_lab builds on Trax and TensorFlow, whi
                    'pip install "reformer-lab[trax]" (the JAX function reformer_lab.attention.lsh_attention and the '
                    "Flax NNX module reformer_lab.nnx.LSHSelfAttention need neither)")
 
+# %% ../nbs/10_backend.ipynb #3882779b
 def import_trax():
     "Import and return the `trax` module (with `trax.layers` and `trax.fastmath`), silencing its import-time logs."
     if "trax.layers" in sys.modules:
@@ -86,6 +88,7 @@ def canonical_backend(name: str) -> str:
         valid = ", ".join(repr(k) for k in BACKEND_ALIASES)
         raise ValueError(f"Unknown backend {name!r}. Valid backends: {valid} ('tf' is short for 'tensorflow-numpy').") from None
 
+# %% ../nbs/10_backend.ipynb #de9896c9
 @contextlib.contextmanager
 def use_backend(name: str = "jax"):
     "Run the block with Trax's `fastmath` on backend `name`; yields the backend's Trax name."
@@ -94,6 +97,7 @@ def use_backend(name: str = "jax"):
     with fastmath.use_backend(canonical):
         yield canonical
 
+# %% ../nbs/10_backend.ipynb #449a7932
 def backend_name() -> str:
     "The name of the Trax `fastmath` backend in use (`'jax'` unless inside `use_backend`)."
     return import_trax().fastmath.backend_name()
@@ -114,6 +118,7 @@ def devices_by_platform() -> dict:
             present[platform] = found
     return present
 
+# %% ../nbs/10_backend.ipynb #c197d6f3
 def describe_devices(present: dict | None = None) -> str:
     "A one-line summary such as `'cpu: 1 device'` of what `devices_by_platform` finds."
     present = devices_by_platform() if present is None else present
@@ -141,6 +146,7 @@ def pick_device(platform: str = "auto", index: int = 0):
                          f"so index must be in 0..{len(found) - 1}.")
     return found[index]
 
+# %% ../nbs/10_backend.ipynb #e1925daf
 @contextlib.contextmanager
 def use_device(platform: str = "auto", index: int = 0):
     "Make `pick_device(platform, index)` JAX's default device inside the block; yields the device."

@@ -25,6 +25,7 @@ def _block(tree):
     import jax
     return jax.tree_util.tree_map(lambda a: a.block_until_ready() if hasattr(a, "block_until_ready") else a, tree)
 
+# %% ../nbs/15_bench.ipynb #0f1c0068
 def peak_bytes(jitted, *args):
     "XLA's peak memory estimate (arguments + outputs + temporaries, bytes) for `jitted(*args)`, or None."
     try:
@@ -41,6 +42,7 @@ def _inputs(length, seed=0):
     cotangent = jax.random.normal(keys[1], (1, length, D_MODEL))
     return x, cotangent
 
+# %% ../nbs/15_bench.ipynb #bc96ea05
 def _trax_layer_case(cls, length, **kw):
     """Forward and forward+backward of a Trax layer's `pure_fn`, jitted, differentiated w.r.t. input and weights.
 
@@ -64,6 +66,7 @@ def _trax_layer_case(cls, length, **kw):
     return (lambda: forward(*args)), (lambda: both(*args, cotangent)), peak_bytes(forward, *args), \
         peak_bytes(both, *args, cotangent)
 
+# %% ../nbs/15_bench.ipynb #79078f68
 def _full_jax_case(length, **kw):
     "Causal full attention with `jax.nn.dot_product_attention` on shared-QK projections."
     import jax
@@ -109,6 +112,7 @@ def _hf_torch_case(length, n_hashes):
         return out
     return forward, both, None, None
 
+# %% ../nbs/15_bench.ipynb #68c5d0b6
 def implementations(include=None):
     """The benchmark's cases, `{name: build(length, n_hashes)}`; `include` filters by name."""
     from reformer_lab.fast_layer import FastLSHSelfAttention
@@ -160,6 +164,7 @@ def skip_reason(name, length, n_hashes, first_n_hashes, max_full_length=4096, ma
         return "n_parallel_heads=4 checked only up to 4k (n_parallel_heads=1 was faster at every size checked)"
     return None
 
+# %% ../nbs/15_bench.ipynb #a950906c
 def time_interleaved(calls, repeats):
     "Median seconds of each zero-argument call in `calls` (a dict), timed round-robin after one warm-up each."
     times = {name: [] for name in calls}
@@ -186,6 +191,7 @@ def timing_groups(names):
     apart = [n for n in names if n in TIMED_APART]
     return [g for g in (together, apart) if g]
 
+# %% ../nbs/15_bench.ipynb #1a7d1bbc
 def run_bench(lengths=(1024, 4096, 16384, 65536), n_hashes=(1, 4, 8), include=None, repeats=3,
               progress=True, max_full_length=4096, stages_at=None):
     """Measure every implementation at every size; returns a list of result rows (dicts).
@@ -258,6 +264,7 @@ def run_bench(lengths=(1024, 4096, 16384, 65536), n_hashes=(1, 4, 8), include=No
 def _mib(n):
     return "-" if n is None else f"{n / 2**20:,.0f}"
 
+# %% ../nbs/15_bench.ipynb #ce944e8d
 def format_table(rows, baseline="trax"):
     "A plain-text table of the rows, with time and memory ratios against `baseline` at the same size."
     rows = [r for r in rows if not r.get("stage")]  # stage rows: see `format_stages`
@@ -278,6 +285,7 @@ def format_table(rows, baseline="trax"):
                      f"{1e3 * r['fwd_bwd_s']:>12.1f}{ratio('fwd_bwd_s'):>8}{_mib(r.get('fwd_bwd_bytes')):>20}{mem:>8}")
     return "\n".join(lines)
 
+# %% ../nbs/15_bench.ipynb #64e668b3
 def format_stages(rows):
     "The stage rows of `run_bench(..., stages_at=...)` next to the layers timed in the same round-robin, as text."
     stages = [r for r in rows if r.get("stage")]
@@ -292,6 +300,7 @@ def format_stages(rows):
         lines.append(f"  stage {r['stage']:<38}{1e3 * r['seconds']:>9.1f} ms (timed with the layers' {r['timed_with']})")
     return "\n".join(lines)
 
+# %% ../nbs/15_bench.ipynb #95602966
 def scaling_exponent(rows, name, n_hashes, short=16384, long=65536):
     """The exponent `p` in time ~ length**p between `short` and `long` for implementation `name` (forward).
 
@@ -330,6 +339,7 @@ def log_log_axes(ax, xlabel, ylabel, title, **title_kw):
     ax.set_xlabel(xlabel); ax.set_ylabel(ylabel); ax.set_title(title, **title_kw)
     ax.grid(True, which="both", alpha=0.3)
 
+# %% ../nbs/15_bench.ipynb #3c4643d5
 def finish_figure(fig, path=None):
     "Lay out a benchmark figure, save it as a PNG at `path` (unless None), and return it: every plot of the benchmarks ends so."
     fig.tight_layout()
@@ -337,6 +347,7 @@ def finish_figure(fig, path=None):
         fig.savefig(path, dpi=120)
     return fig
 
+# %% ../nbs/15_bench.ipynb #28e21e79
 def plot_bench(rows, path=None, n_hashes=4):
     """Forward and forward+backward time against length (log-log) for each implementation.
 
@@ -373,6 +384,7 @@ def plot_bench(rows, path=None, n_hashes=4):
     axes[0].legend(fontsize=8)
     return finish_figure(fig, path)
 
+# %% ../nbs/15_bench.ipynb #bcd87cb2
 def save_results(rows, path, device=None):
     """Write the rows and a description of where they were measured to a JSON file (`report.save_json`).
 
@@ -390,7 +402,7 @@ def save_results(rows, path, device=None):
         d_model=D_MODEL, n_heads=N_HEADS, d_head=D_HEAD, batch=1, **LSH_CONFIG))
     save_json(dict(meta=meta, rows=rows), path)
 
-
+# %% ../nbs/15_bench.ipynb #d5ac0a6f
 def load_results(path):
     "The `(meta, rows)` saved by `save_results` (`report.load_json`)."
     data = load_json(path)
@@ -434,6 +446,7 @@ def stage_calls(length=16384, n_hashes=4):
             "output projection": ("fwd", lambda: out_proj(o)),
             "attention + unsort + combine, fwd+bwd": ("fwd_bwd", lambda: attention_bwd(qv, local))}
 
+# %% ../nbs/15_bench.ipynb #5e45c797
 def stage_times(length=16384, n_hashes=4, repeats=5):
     """Median seconds of each stage (`stage_calls`), timed in a round-robin of the stages alone, as a dict.
 
@@ -451,6 +464,7 @@ def stage_times(length=16384, n_hashes=4, repeats=5):
     """
     return time_interleaved({label: call for label, (_, call) in stage_calls(length, n_hashes).items()}, repeats)
 
+# %% ../nbs/15_bench.ipynb #1da2d391
 def scaling_times(names=("fast", "trax"), lengths=(16384, 65536), n_hashes=4, repeats=5):
     """Forward times of `names` at every length, all timed in ONE round-robin, as result rows.
 
@@ -531,6 +545,7 @@ def crossover(rows, n_hashes, key="fwd_s", fast="fast", exact="exact_chunked"):
         estimate = float(lo * (first / lo) ** (-r_lo / (r_hi - r_lo)))
     return dict(lengths=lengths, first=first, estimate=estimate)
 
+# %% ../nbs/15_bench.ipynb #27085db5
 def format_crossover(rows, fast="fast", exact="exact_chunked"):
     "A table: for each `n_hashes` of the `fast` rows, the length from which it is faster than `exact` (`crossover`)."
     def cell(c):
@@ -603,7 +618,7 @@ def _decode_case(length, n_hashes, steps_per_call):
                                                             causal=True, **kw)[0])
     return decode_tokens, (lambda: rerun(x, weights, state)), cache
 
-
+# %% ../nbs/15_bench.ipynb #9ba25968
 def decode_times(lengths=(1024, 4096, 16384, 65536), n_hashes=4, repeats=5, steps_per_call=8):
     """Per-token time of `decode_step` with a cache holding about `length` tokens, against re-running the causal fast
     forward on a `length`-token prefix, all timed in ONE round-robin (the machine's load drifts over minutes).
@@ -628,7 +643,7 @@ def decode_times(lengths=(1024, 4096, 16384, 65536), n_hashes=4, repeats=5, step
                          bytes_per_token=cache_bytes_per_token(N_HEADS, D_HEAD, D_HEAD, n_hashes)))
     return rows
 
-
+# %% ../nbs/15_bench.ipynb #d036570a
 def format_decode_table(rows):
     "The decode rows as a plain-text table: per-token times, the speed-up, and the cache's size."
     header = f"{'context':>8}{'hashes':>7}{'decode ms/token':>17}{'re-run ms':>11}{'speed-up':>10}{'cache MiB':>11}{'bytes/token':>13}"
@@ -638,7 +653,7 @@ def format_decode_table(rows):
                      f"{r['speedup']:>9.0f}x{r['cache_bytes'] / 2**20:>11.1f}{r['bytes_per_token']:>13}")
     return "\n".join(lines)
 
-
+# %% ../nbs/15_bench.ipynb #c08efb8b
 def plot_decode(rows, path=None):
     "Per-token time against context length (log-log): decoding with the cache, and re-running the prefix."
     import matplotlib.pyplot as plt

@@ -19,11 +19,13 @@ def _kind(value):
         return f"{type(value).__name__} of dtype {value.dtype} and shape {tuple(value.shape)}"
     return f"{type(value).__name__} {value!r}"
 
+# %% ../nbs/11_checks.ipynb #7407aede
 def check_bool(name, value):
     "Raise TypeError unless `value` is a Python bool (so that `verbose=1` or `passthrough='no'` are caught)."
     if not isinstance(value, (bool, onp.bool_)):
         raise TypeError(f"{name} must be True or False, got {_kind(value)}")
 
+# %% ../nbs/11_checks.ipynb #6f12532f
 def check_int(name, value, minimum=None, even=False):
     """Raise unless `value` is an int (not a bool), at least `minimum`, and even if asked.
 
@@ -71,6 +73,7 @@ def check_float_array(name, x, ndims, layout=None):
         raise ValueError(f"{name} must have {expected} dimensions{' ' + layout if layout else ''}, "
                          f"got shape {tuple(x.shape)}")
 
+# %% ../nbs/11_checks.ipynb #7d6e30fd
 def check_mask(mask, expected_shape, name="mask"):
     """Raise unless `mask` is a boolean array of shape `expected_shape` (True marks real tokens).
 
@@ -98,6 +101,7 @@ def check_same(what, **sizes):
         listed = ", ".join(f"{k} has {v}" for k, v in sizes.items())
         raise ValueError(f"{' and '.join(sizes)} must have the same {what}: {listed}")
 
+# %% ../nbs/11_checks.ipynb #b4b6d31c
 def check_chunking(seq_len, chunk_len, name="chunk_len"):
     """Raise ValueError unless `chunk_len` divides `seq_len`, naming the nearest lengths that would work.
 
@@ -120,6 +124,7 @@ def check_chunking(seq_len, chunk_len, name="chunk_len"):
         raise ValueError(f"sequence length {seq_len} is not a multiple of {name}={chunk_len}: use a length of "
                          f"{options} (pad with masked tokens), or a {name} that divides {seq_len}")
 
+# %% ../nbs/11_checks.ipynb #113a1aec
 def warn_wasted_chunks_after(causal, n_chunks_after):
     """Warn that with `causal=True`, attending to later chunks is legal but computes only masked-out scores.
 
@@ -174,6 +179,7 @@ def _is_traced(value):
     import jax
     return isinstance(value, jax.core.Tracer)
 
+# %% ../nbs/11_checks.ipynb #d9faf2cb
 def check_rate(name, rate):
     "Raise unless `rate` is a concrete number in `[0, 1)` (a dropout rate: it decides which program runs)."
     if _is_traced(rate):
@@ -184,6 +190,7 @@ def check_rate(name, rate):
     if not 0.0 <= rate < 1.0:
         raise ValueError(f"{name} must be in [0, 1), got {rate!r}; 0.0 turns dropout off")
 
+# %% ../nbs/11_checks.ipynb #c0241fad
 def check_prng_key(name, key):
     """Raise unless `key` is one PRNG key: a uint32 array `[2]` (`jax.random.PRNGKey`) or a typed key
     (`jax.random.key`); return it as uint32 `[2]` data."""
@@ -198,10 +205,10 @@ def check_prng_key(name, key):
                         f"got {_kind(key)}")
     return key
 
-
 # %% ../nbs/11_checks.ipynb #9bf2e8e9
 import math
 
+# %% ../nbs/11_checks.ipynb #ea813ddd
 def bucket_factors(n_buckets, n_hashes):
     "The list of bucket factors of `n_buckets` (an even int or a list of even ints); checks `n_hashes` too."
     factors = [n_buckets] if isinstance(n_buckets, (int, onp.integer)) and not isinstance(n_buckets, bool) else n_buckets
@@ -215,6 +222,7 @@ def bucket_factors(n_buckets, n_hashes):
         raise ValueError(f"n_hashes must be a positive int (the number of hash rounds), got {n_hashes!r}")
     return [int(f) for f in factors]
 
+# %% ../nbs/11_checks.ipynb #e6aecbfc
 def resolve_n_buckets(n_buckets, seqlen, chunk_len):
     """`n_buckets` if given; otherwise Trax's default: `2 * seqlen // chunk_len`, factorised above 128.
 
@@ -252,7 +260,7 @@ def mask_call_error(masked):
                           "[batch, seq_len], True for real tokens")
     return ValueError("this layer was built with masked=False: call it with x alone, or build it with masked=True")
 
-
+# %% ../nbs/11_checks.ipynb #a9577aa3
 def bucket_state_padding(n_hashes, seq_len, max_length_for_buckets):
     """How many zero bucket ids an LSH layer's state stores after the `n_hashes * seq_len` real ones.
 
@@ -269,7 +277,6 @@ def bucket_state_padding(n_hashes, seq_len, max_length_for_buckets):
         return 0
     return max(0, n_hashes * (max_length_for_buckets - seq_len))
 
-
 # %% ../nbs/11_checks.ipynb #34d30eb4
 def _power_of_ten(tol):
     "`1e-05` as `10⁻⁵` (a bound, written so that it cannot be mistaken for a measured rounding error)."
@@ -278,6 +285,7 @@ def _power_of_ten(tol):
         return "10" + str(exponent).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
     return f"{tol:g}"
 
+# %% ../nbs/11_checks.ipynb #3bdf8eee
 def agreement(label, a, b, atol):
     """Assert `max |a - b| <= atol` and return the line `'{label}: max |difference| ≤ 10⁻⁵'` that says so.
 
@@ -295,4 +303,3 @@ def agreement(label, a, b, atol):
     if not worst <= atol:  # also catches NaN
         raise AssertionError(f"{label}: max |difference| = {worst:.3g}, more than the bound {atol:g}")
     return f"{label}: max |difference| ≤ {_power_of_ten(atol)}"
-

@@ -666,7 +666,7 @@ def _run_api(args):
                       indent=1)
         print(f"results saved to {args.api_out}")
 
-
+# %% ../nbs/90_cli.ipynb #9ee6b691
 def _run_seq_sharding(args):
     "The sequence sharded over `--devices` simulated devices against one device (16c), in a fresh process: table, JSON."
     import os, tempfile
@@ -677,7 +677,6 @@ def _run_seq_sharding(args):
     print(seq_sharding.format_bench(results))
     if args.seq_sharding_out:
         print(f"results saved to {args.seq_sharding_out}")
-
 
 # %% ../nbs/90_cli.ipynb #a5ddba14
 def _run_sweep(args):

@@ -31,7 +31,7 @@ class DecodeCache(NamedTuple):
     hash_keys: jax.Array  # [B, H, 2] uint32: the key of the hash's random rotations, fixed for the whole decode
     length: jax.Array     # int32 []: how many positions are cached (the same for every example)
 
-
+# %% ../nbs/14_decode.ipynb #4aa3abf6
 def init_decode_cache(state_keys, batch, n_heads, max_len, d_qk, d_v, *, n_hashes, n_buckets, chunk_len):
     """An empty cache for `max_len` positions.
 
@@ -67,7 +67,7 @@ def init_decode_cache(state_keys, batch, n_heads, max_len, d_qk, d_v, *, n_hashe
                        jnp.zeros((B, H, R, M), jnp.int32), jnp.zeros((B, H, R, nb), jnp.int32), sub,
                        jnp.zeros((), jnp.int32))
 
-
+# %% ../nbs/14_decode.ipynb #838b045a
 def cache_bytes_per_token(n_heads, d_qk, d_v, n_hashes):
     "Bytes the cache spends per position and example: float32 keys and values, and an int32 slot in each round's order."
     return 4 * n_heads * (d_qk + d_v + n_hashes)
@@ -82,7 +82,7 @@ def _causal_forward(x, mask, weights, state_keys, *, n_heads, chunk_len, n_chunk
                               n_chunks_before=n_chunks_before, n_chunks_after=n_chunks_after, n_hashes=n_hashes,
                               n_buckets=n_buckets, causal=True, **rule)[0]
 
-
+# %% ../nbs/14_decode.ipynb #53af2c42
 def prefix_outputs(x, weights, state_keys, *, chunk_len, n_hashes, n_buckets, n_chunks_before=1, n_chunks_after=0,
                    positions=None, attend_across_buckets=True, allow_duplicate_attention=True):
     """What exact decoding must give: for each `t`, the causal `lsh_self_attention` over `x[:, :t + 1]`, padded with
@@ -138,7 +138,7 @@ def _project(x, weights):
     B, L, _ = x.shape
     return (x.reshape(B * L, D) @ w_qv).reshape(B, L, H, dqk + dv)
 
-
+# %% ../nbs/14_decode.ipynb #20b091a9
 def _check_decode(cache, x, weights, ndim, n_hashes, n_buckets, chunk_len, n_chunks_before, n_chunks_after):
     "`x`, `weights` and the settings against the cache; a concrete length that would overflow it."
     if not isinstance(cache, DecodeCache):
@@ -168,12 +168,12 @@ def _check_decode(cache, x, weights, ndim, n_hashes, n_buckets, chunk_len, n_chu
         raise ValueError(f"the context would be {int(cache.length) + new} tokens, longer than the cache ({M}): "
                          f"build the cache with a larger max_len")
 
-
+# %% ../nbs/14_decode.ipynb #02299da3
 def _keep_if(ok, new, old):
     "`new` (a pytree) where the scalar `ok` holds, else `old`: a call that cannot run under jit changes nothing."
     return jax.tree_util.tree_map(lambda a, b: jnp.where(ok, a, b), new, old)
 
-
+# %% ../nbs/14_decode.ipynb #d52357b3
 def prefill(cache, x, weights, *, n_hashes, n_buckets, chunk_len, n_chunks_before=1, n_chunks_after=0,
             attend_across_buckets=True, allow_duplicate_attention=True):
     """Fill an empty cache with a prompt (under `jit`, where a non-empty cache cannot raise: NaN outputs and the
@@ -224,7 +224,6 @@ def prefill(cache, x, weights, *, n_hashes, n_buckets, chunk_len, n_chunks_befor
     empty = cache.length == 0
     return jnp.where(empty, out, jnp.nan).astype(x.dtype), _keep_if(empty, filled, cache)
 
-
 # %% ../nbs/14_decode.ipynb #831d5aad
 def _insert_sorted(order, rank, t):
     "`order [..., M]` with `t` inserted at `rank [...]` (the tail shifts right by one; the last slot falls off)."
@@ -232,7 +231,7 @@ def _insert_sorted(order, rank, t):
     r = rank[..., None]
     return jnp.where(iota < r, order, jnp.where(iota == r, t, jnp.roll(order, 1, axis=-1)))
 
-
+# %% ../nbs/14_decode.ipynb #403f3ab4
 def _window(order, rank, t, chunk_len, before, after):
     """Positions in the newest token's window in each round: `order [N, R, M]`, `rank [N, R]` -> `(pos, real,
     slot_round)`, each `[N, R, (before + 1 + after) * chunk_len]` (real: a cached token; else a padding position;
@@ -250,7 +249,7 @@ def _window(order, rank, t, chunk_len, before, after):
     at_rank = jnp.take_along_axis(order.reshape(N, R * M), (rnd * M + s).reshape(N, -1), axis=1).reshape(slots.shape)
     return jnp.where(real, at_rank, s), real, rnd
 
-
+# %% ../nbs/14_decode.ipynb #b1a51130
 def _rule_infos(order, counts, rank, b_t, pos, real, slot_round, t, chunk_len):
     """The paper's rule's columns (`paper_rule.slot_rule_info`'s layout) of the newest token `t` in each round,
     `[N, R, 1, X]`, and of its window's keys `pos [N, R, K]` (`real`: cached), `[N, R, K, X]`: in the forward
@@ -343,7 +342,7 @@ def decode_step(cache, x, weights, *, n_hashes, n_buckets, chunk_len, n_chunks_b
                       cache.hash_keys, t + room.astype(jnp.int32))
     return out.astype(x.dtype), new
 
-
+# %% ../nbs/14_decode.ipynb #689fd563
 def extend(cache, x, weights, **kwargs):
     """`decode_step` over `x [B, S, D]` one position at a time (a `lax.scan`): `(out [B, S, D], cache)`, every
     output exact. Works on any cache, empty or not; `kwargs` as in `decode_step`."""

@@ -16,9 +16,11 @@ def _cell(text) -> str:
     "`text` fit for one cell of a Markdown table: pipes escaped, lines joined."
     return " ".join(str(text).replace("|", "\\|").split())
 
+# %% ../nbs/91_doc_tables.ipynb #f5955afe
 def _type_name(annotation) -> str:
     return "" if annotation is inspect.Parameter.empty else f"`{_cell(inspect.formatannotation(annotation))}`"
 
+# %% ../nbs/91_doc_tables.ipynb #360de39f
 def _shared_descriptions(sym) -> dict:
     "Descriptions from a numpy-style `Parameters` section, an entry `a, b` given to each of its names."
     shared = {}
@@ -27,6 +29,7 @@ def _shared_descriptions(sym) -> dict:
             shared[name.strip().lstrip("*")] = " ".join(param.desc)
     return shared
 
+# %% ../nbs/91_doc_tables.ipynb #76b5a473
 def param_rows(sym) -> list:
     "The rows `(name, type, default, details)` of `sym`'s parameter table; the last is `Returns` when documented."
     try:
@@ -46,6 +49,7 @@ def param_rows(sym) -> list:
         rows.append(("**Returns**", _type_name(signature.return_annotation), "", returned))
     return rows
 
+# %% ../nbs/91_doc_tables.ipynb #50c2186e
 def param_table(sym) -> str:
     "`sym`'s parameters as a Markdown table; empty when none is described (the signature then says it all)."
     rows = param_rows(sym)
@@ -53,7 +57,6 @@ def param_table(sym) -> str:
         return ""
     lines = ["| | Type | Default | Details |", "|:--|:--|:--|:--|"]  # left-aligned columns
     return "\n".join(lines + [f"| {' | '.join(row)} |" for row in rows])
-
 
 # %% ../nbs/91_doc_tables.ipynb #baf9e614
 class _PlainSignature(DocmentText):
@@ -67,6 +70,7 @@ class _PlainSignature(DocmentText):
         returned = inspect.signature(self.obj).return_annotation
         return ")" + ("" if returned is inspect.Signature.empty else f"->{inspect.formatannotation(returned)}") + ":"
 
+# %% ../nbs/91_doc_tables.ipynb #68e69d41
 class ParamTableRenderer(BasicMarkdownRenderer):
     "`show_doc`'s Markdown with the parameters as a table (type, default, details) under the docstring."
     def __init__(self, sym, name=None, title_level=3, maxline=110):

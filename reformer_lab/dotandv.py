@@ -19,6 +19,7 @@ def unsort(sorted_rows, undo_sort):
     "Put sorted rows `[n_hashes * seqlen, ...]` back in (round, position) order with the `undo_sort` permutation."
     return np.take(sorted_rows, undo_sort, axis=0)
 
+# %% ../nbs/04_dotandv.ipynb #6746d327
 def combine_hash_rounds(o, logits, n_hashes, seqlen):
     """Merge per-round attention outputs into one softmax over all rounds.
 

@@ -64,7 +64,7 @@ def _hashable(n_buckets):
 
 ATTENTIONS = ("full", "lsh", "lsh-paper")
 
-
+# %% ../nbs/08_duplication.ipynb #6cf42a8d
 def attention_kwargs(attention, seq_len, n_hashes=1, chunk_len=32, n_buckets=None):
     """Keyword arguments of `lsh_self_attention` for causal shared-QK attention of one kind.
 
@@ -102,13 +102,13 @@ def attention_kwargs(attention, seq_len, n_hashes=1, chunk_len=32, n_buckets=Non
         return kw
     raise ValueError(f"attention must be one of {', '.join(map(repr, ATTENTIONS))}, got {attention!r}")
 
-
+# %% ../nbs/08_duplication.ipynb #912c512c
 def hash_keys(rng, batch, n_heads, layer=0):
     """The hash keys of one attention layer: `[batch * n_heads, 2]`, one per (example, head), as `init_lsh_state` draws
     them. Layer 0 splits `rng` itself; layer `i > 0` splits `fold_in(rng, i)`, so every layer hashes differently."""
     return jax.random.split(rng if layer == 0 else jax.random.fold_in(rng, layer), batch * n_heads)
 
-
+# %% ../nbs/08_duplication.ipynb #f8e93104
 def shared_qk_attention(x, weights, rng, mask=None, *, state_keys=None, **kwargs):
     """Causal shared-QK attention of a batch through `lsh_self_attention`.
 
@@ -138,7 +138,6 @@ def shared_qk_attention(x, weights, rng, mask=None, *, state_keys=None, **kwargs
     state = (jnp.zeros((B * H, 0), jnp.int32), keys)  # no stored buckets: the layer hashes x with these keys
     out, _ = lsh_self_attention(x, weights, state, rng, mask, n_heads=H, **kwargs)
     return out
-
 
 # %% ../nbs/08_duplication.ipynb #11484945
 def init_model(rng, vocab_size, seq_len, d_model=64, n_heads=4, d_ff=128, n_layers=1):
@@ -197,7 +196,7 @@ def init_model(rng, vocab_size, seq_len, d_model=64, n_heads=4, d_ff=128, n_laye
         ln_out=norm(),
     )
 
-
+# %% ../nbs/08_duplication.ipynb #18d5cff8
 def layer_norm(x, scale_bias, eps=1e-6):
     """Layer norm over the last axis.
 
@@ -219,19 +218,19 @@ def layer_norm(x, scale_bias, eps=1e-6):
     var = jnp.mean((x - mean) ** 2, axis=-1, keepdims=True)
     return (x - mean) / jnp.sqrt(var + eps) * scale_bias[0] + scale_bias[1]
 
-
+# %% ../nbs/08_duplication.ipynb #8398085d
 def feed_forward(layer, h):
     "The pre-norm residual feed-forward block of one layer: `h + relu(ln(h) w1 + b1) w2 + b2`."
     w1, b1, w2, b2 = layer["ff"]
     return h + jax.nn.relu(layer_norm(h, layer["ln_ff"]) @ w1 + b1) @ w2 + b2
 
-
+# %% ../nbs/08_duplication.ipynb #9f9be2b0
 def readout(params, h):
     "Logits from the last layer's output: `ln_out(h) w + b`."
     w, b = params["out"]
     return layer_norm(h, params["ln_out"]) @ w + b
 
-
+# %% ../nbs/08_duplication.ipynb #461254b9
 def model_logits(params, tokens, rng, attention="full", n_hashes=1, chunk_len=32, n_buckets=None, mask=None):
     """Next-token logits of the model.
 
@@ -263,7 +262,7 @@ def model_logits(params, tokens, rng, attention="full", n_hashes=1, chunk_len=32
     keys = [hash_keys(rng, B, layer["attn"][0].shape[0], i) for i, layer in enumerate(params["layers"])]
     return logits_with_keys(params, tokens, mask, keys, tuple(kw.items()))
 
-
+# %% ../nbs/08_duplication.ipynb #abcb8036
 def logits_with_keys(params, tokens, mask, layer_keys, kw_items):
     """`model_logits` with each layer's hash keys given (`layer_keys[i]`: `[batch * heads, 2]`) and the attention as
     `attention_kwargs(...).items()` in a tuple (hashable: a static argument when jitted, as `prefix_logits` does)."""
@@ -273,7 +272,6 @@ def logits_with_keys(params, tokens, mask, layer_keys, kw_items):
                                     state_keys=keys, **dict(kw_items))
         h = feed_forward(layer, h)
     return readout(params, h)
-
 
 # %% ../nbs/08_duplication.ipynb #7fe0260f
 def copy_loss(logits, tokens):
@@ -295,7 +293,7 @@ def copy_loss(logits, tokens):
     logp = jax.nn.log_softmax(logits[:, half:-1], axis=-1)
     return -jnp.mean(jnp.take_along_axis(logp, tokens[:, half + 1:, None], axis=-1))
 
-
+# %% ../nbs/08_duplication.ipynb #25520ed6
 def copy_accuracy(logits, tokens):
     "Fraction of the copied half (targets `tokens[:, L/2 + 1:]`) whose argmax prediction is right; same arguments as `copy_loss`."
     half = tokens.shape[1] // 2
@@ -401,7 +399,7 @@ def evaluate(params, tokens, *, attention="full", n_hashes=1, chunk_len=32, n_bu
     run = jax.jit(lambda p, t, k: copy_accuracy(model_logits(p, t, k, attention, n_hashes, chunk_len, n_buckets), t))
     return _average_over_hash_seeds(lambda t, k: run(params, t, k), tokens, attention, n_seeds, batch, seed)
 
-
+# %% ../nbs/08_duplication.ipynb #2667d4c5
 def _average_over_hash_seeds(score, tokens, attention, n_seeds, batch, seed):
     "Mean of `score(tokens[j:j + batch], hash_key)` over the batches and (LSH only) `n_seeds` hash keys."
     check_int("n_seeds", n_seeds, minimum=1)
@@ -412,7 +410,6 @@ def _average_over_hash_seeds(score, tokens, attention, n_seeds, batch, seed):
     accs = [score(tokens[j:j + batch], jax.random.PRNGKey(1000 * seed + s))
             for s in range(seeds) for j in range(0, tokens.shape[0], batch)]
     return float(jnp.mean(jnp.stack(accs)))
-
 
 # %% ../nbs/08_duplication.ipynb #354bf54f
 def decode_kwargs(attention, max_len, n_hashes=1, chunk_len=32, n_buckets=None):
@@ -443,7 +440,7 @@ def decode_kwargs(attention, max_len, n_hashes=1, chunk_len=32, n_buckets=None):
     del kw["causal"]
     return kw
 
-
+# %% ../nbs/08_duplication.ipynb #80f502de
 def decode_greedy(params, prompt, rng, n_new, *, attention="full", n_hashes=1, chunk_len=32, n_buckets=None,
                   forced=None):
     """Continue `prompt` by `n_new` tokens, each the argmax of the logits, with one decode cache per layer.
@@ -487,7 +484,7 @@ def decode_greedy(params, prompt, rng, n_new, *, attention="full", n_hashes=1, c
     kw = decode_kwargs(attention, M, n_hashes, chunk_len, n_buckets)
     return _decode_greedy(params, prompt, rng, forced, n_new=n_new, kw_items=tuple(sorted(kw.items())))
 
-
+# %% ../nbs/08_duplication.ipynb #8043ca8f
 @functools.partial(jax.jit, static_argnames=("n_new", "kw_items"))
 def _decode_greedy(params, prompt, rng, forced, *, n_new, kw_items):
     kw = dict(kw_items)
@@ -518,7 +515,7 @@ def _decode_greedy(params, prompt, rng, forced, *, n_new, kw_items):
     _, (tokens, logits) = lax.scan(step, (caches, readout(params, h[:, -1])), jnp.arange(n_new))
     return tokens.T, jnp.swapaxes(logits, 0, 1)
 
-
+# %% ../nbs/08_duplication.ipynb #f74c15ce
 def evaluate_greedy(params, tokens, *, attention="full", n_hashes=1, chunk_len=32, n_buckets=None, n_seeds=3,
                     batch=32, seed=0):
     """Copy accuracy of greedy decoding: the prompt `0 w 0` (the first `L/2 + 1` tokens of each sequence), then
@@ -537,7 +534,6 @@ def evaluate_greedy(params, tokens, *, attention="full", n_hashes=1, chunk_len=3
         generated, _ = decode_greedy(params, t[:, :P], key, t.shape[1] - P, **att)
         return jnp.mean(generated == t[:, P:])
     return _average_over_hash_seeds(score, tokens, attention, n_seeds, batch, seed)
-
 
 # %% ../nbs/08_duplication.ipynb #090ca998
 _jitted_logits = jax.jit(logits_with_keys, static_argnames=("kw_items",))
@@ -588,7 +584,7 @@ def prefix_logits(params, tokens, rng, positions, *, attention="full", n_hashes=
                 out[t] = logits[k * B:(k + 1) * B, t]
     return jnp.stack([out[t] for t in positions], axis=1)
 
-
+# %% ../nbs/08_duplication.ipynb #44d5002c
 def compare_decoding(params, tokens, rng, *, attention="lsh", n_hashes=1, chunk_len=32, n_buckets=None, every=1):
     """On the copied half of `tokens`: the logits of decoding with the cache (the true tokens fed in), of re-running
     the model on each prefix, and of one forward over the whole sequence (as in training and `evaluate`).
@@ -630,7 +626,6 @@ def compare_decoding(params, tokens, rng, *, attention="lsh", n_hashes=1, chunk_
                 agree_rerun_forward=agree(rerun, forward), rel_rerun_forward=rel(rerun, forward),
                 accuracy_cache=acc(cached), accuracy_rerun=acc(rerun), accuracy_forward=acc(forward))
 
-
 # %% ../nbs/08_duplication.ipynb #77f7edb6
 TRAIN_WITH = (("full", 1), ("lsh", 4), ("lsh", 2), ("lsh", 1))
 EVAL_WITH = (("full", 1), ("lsh", 8), ("lsh", 4), ("lsh", 2), ("lsh", 1))
@@ -643,7 +638,7 @@ def attention_label(attention, n_hashes):
     "`'Full'` or `'LSH-<n_hashes>'` (under either rule: a study's `lsh` entry says which)."
     return "Full" if attention == "full" else f"LSH-{n_hashes}"
 
-
+# %% ../nbs/08_duplication.ipynb #fef9d454
 def run_study(settings, progress=False, log=print, lsh="lsh", train_with=TRAIN_WITH):
     """Train one model per `train_with` entry (and a two-layer LSH-2 model), evaluate each with every `EVAL_WITH`
     entry, and decode each with the cache.
@@ -707,7 +702,7 @@ def run_study(settings, progress=False, log=print, lsh="lsh", train_with=TRAIN_W
                 + f"; greedy with the cache {100 * models[label]['greedy']:.1f}")
     return dict(settings=dict(settings), lsh=lsh, models=models)
 
-
+# %% ../nbs/08_duplication.ipynb #4aeca19a
 def format_table(results, paper=PAPER_TABLE_2):
     "A markdown table: one row per trained model, one column per evaluation, cells `ours (paper)` in %."
     cols = [attention_label(a, h) for a, h in EVAL_WITH]
@@ -715,7 +710,7 @@ def format_table(results, paper=PAPER_TABLE_2):
                        for i, c in enumerate(cols)] for label, m in results["models"].items()]
     return markdown_table(["trained with \\ evaluated with"] + cols, rows)
 
-
+# %% ../nbs/08_duplication.ipynb #0e6227a2
 def format_decode_table(results):
     """A markdown table of decoding: per trained model, copy accuracy in % teacher-forced and by greedy decoding with
     the cache (both with the training attention), and for LSH models what `compare_decoding` found."""
@@ -729,7 +724,7 @@ def format_decode_table(results):
     return markdown_table(["trained with", "teacher-forced", "greedy, cache", "cache vs re-run: agree / rel. diff",
                            "re-run vs one forward: agree / rel. diff"], rows)
 
-
+# %% ../nbs/08_duplication.ipynb #082e3ce7
 def save_results(results, path):
     """Write `results` (from `run_study`) to `path` as JSON, creating its folder (`report.save_json`).
 
@@ -742,12 +737,12 @@ def save_results(results, path):
     """
     save_json(results, path)
 
-
+# %% ../nbs/08_duplication.ipynb #2370303e
 def load_results(path):
     "Read results written by `save_results` (`report.load_json`)."
     return load_json(path)
 
-
+# %% ../nbs/08_duplication.ipynb #e718aca1
 def plot_losses(results, ax=None):
     "Training loss against step for each trained model (log scale); returns the matplotlib figure."
     import matplotlib.pyplot as plt
@@ -784,7 +779,7 @@ def format_rule_table(trax, paper_rule, paper=PAPER_TABLE_2):
                                for i, c in enumerate(cols)])
     return markdown_table(["trained with \\ evaluated with: Trax's rule / paper's rule"] + cols, rows)
 
-
+# %% ../nbs/08_duplication.ipynb #47ddf5ae
 def gap_to_paper(results, labels, columns, paper=PAPER_TABLE_2):
     """Mean |ours - paper| in percentage points over the cells of Table 2 in rows `labels` (training labels) and
     `columns` (evaluation labels, from `EVAL_WITH`); a Python float."""

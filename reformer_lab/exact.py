@@ -62,7 +62,7 @@ def full_shared_qk_attention(q, v, mask=None, *, causal=True, weights=None):
     p = jax.nn.softmax(dots, axis=-1)
     return jnp.einsum("...ck,...ke->...ce", p, v)
 
-
+# %% ../nbs/11d_exact.ipynb #6cc26acb
 def lsh_dense_reference(q, v, buckets, mask=None, *, chunk_len, n_chunks_before=1, n_chunks_after=0, causal=False,
                         attend_across_buckets=True, allow_duplicate_attention=True):
     """LSH attention in its dense form, under Trax's rule or the paper's: `full_shared_qk_attention` with each key
@@ -75,7 +75,7 @@ def lsh_dense_reference(q, v, buckets, mask=None, *, chunk_len, n_chunks_before=
     weights = counts if allow_duplicate_attention else (counts > 0)
     return full_shared_qk_attention(q, v, mask, causal=causal, weights=weights)
 
-
+# %% ../nbs/11d_exact.ipynb #734db538
 def rows_seeing_others(buckets, mask=None, *, chunk_len, n_chunks_before=1, n_chunks_after=0, causal=False,
                        attend_across_buckets=True):
     """Bool `[B, H, L]`: the real queries whose windows hold a key they may see other than themselves -- the rows
@@ -108,10 +108,12 @@ def _chunk(a, i, size, axis):
     "Chunk `i` (of length `size`) of `a` along `axis`."
     return lax.dynamic_slice_in_dim(a, i * size, size, axis)
 
+# %% ../nbs/11d_exact.ipynb #77c721f4
 def _key_chunks(i, cq, ck, nk, skip_future):
     "How many key chunks query chunk `i` visits: up to the one holding its last position (`skip_future`), or all `nk`."
     return jnp.minimum(((i + 1) * cq + ck - 1) // ck, nk) if skip_future else nk
 
+# %% ../nbs/11d_exact.ipynb #fac13ed6
 def _online_forward(q, k, v, kinfo, cfg):
     """Causal attention, one query chunk against one key chunk at a time, with a running logsumexp.
 
@@ -170,15 +172,18 @@ def _online_backward(q, k, v, kinfo, o, m, l, do, cfg):
         return lax.dynamic_update_slice_in_dim(dq, dqc, i * cq, 2), dk, dv
     return lax.fori_loop(0, nq, query_chunk, tuple(jnp.zeros_like(a) for a in (q, k, v)))
 
+# %% ../nbs/11d_exact.ipynb #ab56cf9c
 @functools.partial(jax.custom_vjp, nondiff_argnums=(4,))
 def _online_attention(q, k, v, kinfo, cfg):
     "`_online_forward`'s output `[B, H, L, dv]`, differentiated by `_online_backward`."
     return _online_forward(q, k, v, kinfo, cfg)[0]
 
+# %% ../nbs/11d_exact.ipynb #c9896caa
 def _online_attention_fwd(q, k, v, kinfo, cfg):
     o, m, l = _online_forward(q, k, v, kinfo, cfg)
     return o, (q, k, v, kinfo, o, m, l)
 
+# %% ../nbs/11d_exact.ipynb #28ffc135
 def _online_attention_bwd(cfg, saved, do):
     return (*_online_backward(*saved, do, cfg), None)  # None: the integer positions have no cotangent
 
@@ -197,6 +202,7 @@ def _check_exact_args(x, weights, mask, q_chunk_len, k_chunk_len, skip_future):
     check_int("k_chunk_len", k_chunk_len, minimum=1)
     check_bool("skip_future", skip_future)
 
+# %% ../nbs/11d_exact.ipynb #f8cdc858
 @functools.partial(jax.jit, static_argnames=("q_chunk_len", "k_chunk_len", "skip_future"))
 def _exact_chunked(x, weights, mask, q_chunk_len, k_chunk_len, skip_future):
     B, L, _ = x.shape
@@ -212,6 +218,7 @@ def _exact_chunked(x, weights, mask, q_chunk_len, k_chunk_len, skip_future):
     o = _online_attention(q, normalize_keys(q), v, kinfo, (cq, ck, skip_future, mask is not None))
     return jnp.einsum("bhlk,hkd->bld", o[:, :, :L], w_o).astype(x.dtype)
 
+# %% ../nbs/11d_exact.ipynb #e0ad24a7
 def exact_chunked_attention(x, weights, mask=None, *, q_chunk_len=512, k_chunk_len=512, skip_future=True):
     """Causal shared-QK attention, exact, in memory linear in length (queries and keys in chunks, online softmax).
 

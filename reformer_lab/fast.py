@@ -96,12 +96,12 @@ def _chunked_attention(sq, sk, sv, q_info, k_info, chunk_len, n_chunks_before, n
     out = jnp.einsum("nmck,nmke->nmce", p, v)
     return out.reshape(N, T, -1), lse.reshape(N, T), bad(sq) | sees_bad.reshape(N, T)
 
-
+# %% ../nbs/12_fast.ipynb #e9e5550c
 def _poison(x, poisoned):
     "`x [N, T, ...]` with NaN where `poisoned [N, T]`."
     return jnp.where(poisoned.reshape(poisoned.shape + (1,) * (x.ndim - poisoned.ndim)), jnp.nan, x)
 
-
+# %% ../nbs/12_fast.ipynb #499086d9
 def chunked_attention(sq, sk, sv, q_info, k_info, chunk_len, n_chunks_before, n_chunks_after, causal, masked,
                       dropout=0.0, rng=None, rule=None):
     """Trax's `attend` with `mask_self_attention`, for sorted sequences of all rounds at once.
@@ -117,7 +117,6 @@ def chunked_attention(sq, sk, sv, q_info, k_info, chunk_len, n_chunks_before, n_
     out, lse, poisoned = _chunked_attention(sq, sk, sv, q_info, k_info, chunk_len, n_chunks_before,
                                             n_chunks_after, causal, masked, dropout, rng, rule)
     return _poison(out, poisoned), _poison(lse, poisoned)
-
 
 # %% ../nbs/12_fast.ipynb #1035aea6
 def _attention_rounds(q, v, buckets, mask, *, chunk_len, n_chunks_before, n_chunks_after, causal,
@@ -187,7 +186,7 @@ def _attention_rounds(q, v, buckets, mask, *, chunk_len, n_chunks_before, n_chun
     poisoned = jnp.take_along_axis(spoisoned.reshape(N, R, L), inverse, axis=-1)
     return packed[..., :e].reshape(B, H, R, L, e), packed[..., e].reshape(B, H, R, L), poisoned.reshape(B, H, R, L)
 
-
+# %% ../nbs/12_fast.ipynb #667d070b
 def lsh_attention_rounds(q, v, buckets, mask, **kwargs):
     """Each round's LSH self-attention (shared QK) for given buckets, in position order: the simple path.
 
@@ -202,7 +201,7 @@ def lsh_attention_rounds(q, v, buckets, mask, **kwargs):
     round_out, round_lse, poisoned = _attention_rounds(q, v, buckets, mask, **kwargs)
     return _poison(round_out, poisoned), _poison(round_lse, poisoned)
 
-
+# %% ../nbs/12_fast.ipynb #8cd8a89e
 def lsh_attention_core(q, v, buckets, mask, **kwargs):
     """LSH self-attention (shared QK) for given buckets: `lsh_attention_rounds` combined over rounds.
 
@@ -237,7 +236,7 @@ def lsh_attention_simple(qv, buckets, mask, *, d_qk, chunk_len, n_chunks_before,
 
 IMPLEMENTATIONS = {"blocked": lsh_attention_blocked, "simple": lsh_attention_simple}  # one signature, one layout
 
-
+# %% ../nbs/12_fast.ipynb #74135040
 def attention_implementation(name, argument="impl"):
     "The implementation called `name` in `IMPLEMENTATIONS`; a ValueError naming `argument` and the choices otherwise."
     if not isinstance(name, str) or name not in IMPLEMENTATIONS:
@@ -269,7 +268,7 @@ def _check_state(state, batch, n_heads, n_hashes, length, update_state):
                          f"batch, heads, rounds and length), got {tuple(getattr(buckets, 'shape', ()))}")
     return data, typed
 
-
+# %% ../nbs/12_fast.ipynb #e6499cb8
 def _check_fast_args(x, weights, mask, n_heads, chunk_len, n_hashes, n_buckets, n_chunks_before, n_chunks_after,
                      attention_dropout, output_dropout, causal, update_state, attend_across_buckets=True,
                      allow_duplicate_attention=True):
@@ -292,7 +291,6 @@ def _check_fast_args(x, weights, mask, n_heads, chunk_len, n_hashes, n_buckets, 
     check_bool("allow_duplicate_attention", allow_duplicate_attention)
     check_rate("attention_dropout", attention_dropout)
     check_rate("output_dropout", output_dropout)
-
 
 # %% ../nbs/12_fast.ipynb #e160b31a
 MOVED_INTO_TUNING = ("block_target", "hash_block_rows")
@@ -439,7 +437,7 @@ def init_lsh_params(rng, batch, seq_len, d_model, n_heads, d_qk, d_v, n_hashes, 
     w_o = jax.random.uniform(k_o, (n_heads, d_v, d_model), jnp.float32, -lim, lim)
     return (w_q, w_v, w_o), init_lsh_state(k_s, batch, seq_len, n_heads, n_hashes, max_length_for_buckets)
 
-
+# %% ../nbs/12_fast.ipynb #7b325cfc
 def init_lsh_state(rng, batch, seq_len, n_heads, n_hashes, max_length_for_buckets=None):
     """A fresh LSH state: no buckets yet, and one hash key per (example, head) split from `rng`.
 

@@ -22,12 +22,12 @@ def _rows(x, idx):
     """x[idx] along axis 0, no bounds handling (indices are valid)."""
     return x.at[idx].get(mode="promise_in_bounds")
 
-
+# %% ../nbs/12b_fast_kernel.ipynb #9ea4bdb6
 def _pick_block(n_chunks, N, target=64):
     """`M`: the largest divisor of `n_chunks` with `M * N <= target` (1 if none)."""
     return max(m for m in range(1, n_chunks + 1) if n_chunks % m == 0 and (m * N <= target or m == 1))
 
-
+# %% ../nbs/12b_fast_kernel.ipynb #45eccca4
 def _norm_keys_vjp(q, g_k, d):
     """`g_k`'s pull-back through `normalize_keys` at queries `q [..., d]` (row-wise): the gradient for `q`."""
     var = jnp.mean(q**2, axis=-1, keepdims=True)
@@ -57,7 +57,7 @@ def _block_window(table, src, q_info, k_info, b, M, before, after, d):
     qi = lax.dynamic_slice_in_dim(q_info, b * M, M, 0)
     return window(raw, 0), k, v, qi, jnp.concatenate([window(infos, i) for i in offsets], axis=2), raw
 
-
+# %% ../nbs/12b_fast_kernel.ipynb #6eff62b6
 class KernelConfig(NamedTuple):
     "The blocked kernel's static settings (hashable: the custom VJP takes them as a non-differentiable argument)."
     causal: bool  # mask keys later than the query
@@ -68,7 +68,7 @@ class KernelConfig(NamedTuple):
     M: int        # chunks per block of the loop; divides the chunks of one round
     rule: object = None  # paper_rule.PairRule (the infos then carry its columns), or None: Trax's rule
 
-
+# %% ../nbs/12b_fast_kernel.ipynb #0e9f26e8
 def _attention_step(table, src, q_info, k_info, mult, cfg):
     """The body of the blocked attention: block index b -> (o [M, N, c, e], lse [M, N, c])."""
 
@@ -123,6 +123,52 @@ def _attend_and_combine(table, src, inverse, q_info, k_info, mult, cfg):
     lse_tot = m + jnp.log(s)
     return acc * jnp.exp(m - lse_tot)[:, None], lse_tot, lse_all
 
+# %% ../nbs/12b_fast_kernel.ipynb #40de659d
+def _kernel_inputs(qv, buckets, mask, *, d_qk, chunk_len, n_chunks_before, n_chunks_after, causal, attention_dropout,
+                   attend_rng, n_bucket_ids, attend_across_buckets, allow_duplicate_attention, tuning):
+    """What the kernel's loop reads, from `lsh_attention_blocked`'s arguments: `(table [B * L * H, F], src [C, N, c],
+    inverse [B * L * H, R], q_info, k_info [C, N, c] (or [C, N, c, 1 + X] with the paper's rule), mult [c, K] or
+    None, cfg)`: the projection rows as one table, each sorted slot's row in it, and where each row's round lands."""
+    B, L, H, F = qv.shape
+    d = d_qk
+    R = buckets.shape[2]
+    N, c = B * H, chunk_len
+    T = R * L
+    if T % c:
+        raise ValueError(f"chunk_len={c} must divide the sequence length {L}")
+    if N * T >= 2**31:
+        raise ValueError(f"batch * heads * rounds * length = {N * T} slots do not fit the kernel's int32 indices "
+                         f"(at most {2**31 - 1}): split the batch or the heads into several calls")
+    n_chunks = T // c
+    sorted_pos = lax.stop_gradient(sorted_positions(lax.stop_gradient(buckets).reshape(N, R, L), L, n_bucket_ids))
+    inverse_pos = inverse_permutation(sorted_pos)
+    n_ids = jnp.arange(N, dtype=jnp.int32)
+    b_of, h_of = n_ids // H, n_ids % H
+    # table row of every sorted slot, chunk-major [C, N, c]
+    src_nt = (b_of[:, None] * L + sorted_pos.reshape(N, T)) * H + h_of[:, None]
+    chunk_major = lambda a: jnp.swapaxes(a.reshape((N, n_chunks, c) + a.shape[2:]), 0, 1)  # [C, N, c, ...]
+    src = chunk_major(src_nt)
+    sorted_flat = sorted_pos.reshape(N, T)
+    q_info, k_info = sorted_flat + 1, sorted_key_info(sorted_flat, mask, H)
+    rule = pair_rule(attend_across_buckets, allow_duplicate_attention, n_chunks_before, n_chunks_after, n_chunks, R)
+    if rule is not None:
+        bucket_ids = lax.stop_gradient(buckets).reshape(N, R, L)
+        q_info, k_info = with_rule_info(q_info, k_info, bucket_ids, sorted_pos, inverse_pos, c)
+    q_info, k_info = chunk_major(q_info), chunk_major(k_info)
+    # inverse: location (chunk-major flat) of table row (b, t, h) in round r
+    j = jnp.arange(R, dtype=jnp.int32)[None, :, None] * L + inverse_pos  # [N, R, L]
+    loc = (j // c) * (N * c) + n_ids[:, None, None] * c + (j % c)
+    inverse = jnp.transpose(loc.reshape(B, H, R, L), (0, 3, 1, 2)).reshape(B * L * H, R)
+
+    mult = None
+    if attention_dropout > 0.0:
+        K = (1 + n_chunks_before + n_chunks_after) * c
+        mult = dropout_multiplier(attend_rng, attention_dropout, (c, K), jnp.float32)
+    M = _pick_block(n_chunks // R, N, check_tuning(tuning).block_target)
+    cfg = KernelConfig(bool(causal), mask is not None, int(n_chunks_before), int(n_chunks_after), int(d), int(M), rule)
+    table = guard_nonfinite(qv, d, None if mask is None else mask[:, :, None]).reshape(B * L * H, F)
+    return table, src, inverse, q_info, k_info, mult, cfg
+
 # %% ../nbs/12b_fast_kernel.ipynb #f3eb3569
 @functools.partial(jax.custom_vjp, nondiff_argnums=(6,))
 def lsh_attend_combine(table, src, inverse, q_info, k_info, mult, cfg):
@@ -152,7 +198,7 @@ def lsh_attend_combine(table, src, inverse, q_info, k_info, mult, cfg):
     """
     return _attend_and_combine(table, src, inverse, q_info, k_info, mult, cfg)[0]
 
-
+# %% ../nbs/12b_fast_kernel.ipynb #db28805c
 def _lac_fwd(table, src, inverse, q_info, k_info, mult, cfg):
     out, lse_tot, lse = _attend_and_combine(table, src, inverse, q_info, k_info, mult, cfg)
     return out, (table, src, inverse, q_info, k_info, mult, lse, lse_tot, out)
@@ -249,42 +295,8 @@ def lsh_attention_blocked(qv, buckets, mask, *, d_qk, chunk_len, n_chunks_before
         `o [B * L, H * e]`, ready for the output projection.
     """
     B, L, H, F = qv.shape
-    d, e = d_qk, F - d_qk
-    R = buckets.shape[2]
-    N, c = B * H, chunk_len
-    T = R * L
-    if T % c:
-        raise ValueError(f"chunk_len={c} must divide the sequence length {L}")
-    if N * T >= 2**31:
-        raise ValueError(f"batch * heads * rounds * length = {N * T} slots do not fit the kernel's int32 indices "
-                         f"(at most {2**31 - 1}): split the batch or the heads into several calls")
-    n_chunks = T // c
-    sorted_pos = lax.stop_gradient(sorted_positions(lax.stop_gradient(buckets).reshape(N, R, L), L, n_bucket_ids))
-    inverse_pos = inverse_permutation(sorted_pos)
-    n_ids = jnp.arange(N, dtype=jnp.int32)
-    b_of, h_of = n_ids // H, n_ids % H
-    # table row of every sorted slot, chunk-major [C, N, c]
-    src_nt = (b_of[:, None] * L + sorted_pos.reshape(N, T)) * H + h_of[:, None]
-    chunk_major = lambda a: jnp.swapaxes(a.reshape((N, n_chunks, c) + a.shape[2:]), 0, 1)  # [C, N, c, ...]
-    src = chunk_major(src_nt)
-    sorted_flat = sorted_pos.reshape(N, T)
-    q_info, k_info = sorted_flat + 1, sorted_key_info(sorted_flat, mask, H)
-    rule = pair_rule(attend_across_buckets, allow_duplicate_attention, n_chunks_before, n_chunks_after, n_chunks, R)
-    if rule is not None:
-        bucket_ids = lax.stop_gradient(buckets).reshape(N, R, L)
-        q_info, k_info = with_rule_info(q_info, k_info, bucket_ids, sorted_pos, inverse_pos, c)
-    q_info, k_info = chunk_major(q_info), chunk_major(k_info)
-    # inverse: location (chunk-major flat) of table row (b, t, h) in round r
-    j = jnp.arange(R, dtype=jnp.int32)[None, :, None] * L + inverse_pos  # [N, R, L]
-    loc = (j // c) * (N * c) + n_ids[:, None, None] * c + (j % c)
-    inverse = jnp.transpose(loc.reshape(B, H, R, L), (0, 3, 1, 2)).reshape(B * L * H, R)
-
-    mult = None
-    if attention_dropout > 0.0:
-        K = (1 + n_chunks_before + n_chunks_after) * c
-        mult = dropout_multiplier(attend_rng, attention_dropout, (c, K), jnp.float32)
-    M = _pick_block(n_chunks // R, N, check_tuning(tuning).block_target)
-    cfg = KernelConfig(bool(causal), mask is not None, int(n_chunks_before), int(n_chunks_after), int(d), int(M), rule)
-    table = guard_nonfinite(qv, d, None if mask is None else mask[:, :, None]).reshape(B * L * H, F)
-    out = lsh_attend_combine(table, src, inverse, q_info, k_info, mult, cfg)
-    return out.reshape(B * L, H * e)
+    inputs = _kernel_inputs(qv, buckets, mask, d_qk=d_qk, chunk_len=chunk_len, n_chunks_before=n_chunks_before,
+                            n_chunks_after=n_chunks_after, causal=causal, attention_dropout=attention_dropout,
+                            attend_rng=attend_rng, n_bucket_ids=n_bucket_ids, attend_across_buckets=attend_across_buckets,
+                            allow_duplicate_attention=allow_duplicate_attention, tuning=tuning)
+    return lsh_attend_combine(*inputs).reshape(B * L, H * (F - d_qk))

@@ -37,15 +37,93 @@ def _check_predict_args(causal, masked, chunk_len, n_buckets, predict_mem_len, m
         raise ValueError(f"mode='predict' keeps a cache of predict_mem_len positions, which must be a multiple of "
                          f"chunk_len={chunk_len}; got predict_mem_len={predict_mem_len}")
 
-
+# %% ../nbs/13_fast_layer.ipynb #b38cd682
 def _raise_if_full(length, max_len):
     "Host callback of the jitted predict step: a context longer than the cache is an error, not silent NaNs."
     if int(length) > int(max_len):
         raise ValueError(f"the context would be {int(length)} tokens, longer than the cache of predict_mem_len="
                          f"{int(max_len)} positions: build the layer with a larger predict_mem_len")
 
+# %% ../nbs/13_fast_layer.ipynb #04eaef17
+class _CachedPredict:
+    """Predict mode of `FastLSHSelfAttention`: an exact `reformer_lab.decode` cache instead of Trax's rolling memory
+    (mixed in before `tl.LSHSelfAttention`, whose attributes it reads)."""
+
+    def _decode_kwargs(self):
+        n_buckets = self._n_buckets
+        if n_buckets is None:  # checked in __init__: a fixed maximum length is given
+            n_buckets = resolve_n_buckets(None, self._max_length_for_buckets, self._chunk_len)
+        return dict(n_hashes=self._n_hashes, n_buckets=n_buckets, chunk_len=self._chunk_len,
+                    n_chunks_before=self._n_chunks_before, n_chunks_after=self._n_chunks_after, **self._rule)
+
+    def init_weights_and_state(self, input_signature):
+        "Trax's weights; in predict mode the state is an empty `DecodeCache` (as a tuple) keyed by Trax's hash keys."
+        super().init_weights_and_state(input_signature)
+        if self._incremental and not self._use_reference_code:
+            sig = input_signature[0] if isinstance(input_signature, (tuple, list)) else input_signature
+            state_keys = self.state[2][-1]  # Trax's predict state: (mem_end, mem, (buckets, buckets_idx, hash keys))
+            self.state = tuple(init_decode_cache(
+                state_keys, int(sig.shape[0]), self._n_heads, self._predict_mem_len, self._d_qk, self._d_v,
+                **{k: v for k, v in self._decode_kwargs().items() if k in ("n_hashes", "n_buckets", "chunk_len")}))
+
+    def _predict(self, x):
+        "Predict mode: one token (a decode step), or several (a prefill on an empty cache, else a scan of steps)."
+        cache, kw = DecodeCache(*self.state), self._decode_kwargs()
+        S, M = x.shape[1], cache.keys.shape[2]
+        if isinstance(cache.length, jax.core.Tracer):
+            jax.debug.callback(_raise_if_full, cache.length + S, M)  # under jit: raised when the step runs
+        else:
+            _raise_if_full(int(cache.length) + S, M)
+        if S == 1:
+            out, cache = decode_step(cache, x[:, 0], self.weights, **kw)
+            out = out[:, None]
+        else:
+            out, cache = lax.cond(cache.length == 0, lambda c: prefill(c, x, self.weights, **kw),
+                                  lambda c: extend(c, x, self.weights, **kw), cache)
+        self.state = tuple(cache)
+        return out
+
+# %% ../nbs/13_fast_layer.ipynb #35836c3f
+class _FastForward:
+    """The train/eval path of `FastLSHSelfAttention`: its inputs checked and split, then `fast.lsh_self_attention`
+    with the layer's settings (padded to whole chunks when built with `pad_to_chunks=True`)."""
+
+    def _x_and_mask(self, inputs):
+        "`(x, mask)` from the layer's inputs (`mask` None unless built with `masked=True`); clear errors otherwise."
+        if self._bias:
+            raise ValueError("bias=True is not supported by LSHSelfAttention (Trax's forward ignores it): "
+                             "build the layer with bias=False")
+        if self._masked:
+            if not (isinstance(inputs, (tuple, list)) and len(inputs) == 2):
+                raise mask_call_error(True)
+            return tuple(inputs)
+        if isinstance(inputs, (tuple, list)):
+            raise mask_call_error(False)
+        return inputs, None
+
+    def _attend(self, x, mask, weights, state, rng, update_state=True):
+        "`lsh_self_attention` with this layer's settings: `(output, new_state)`; pads first if asked (`pad_to_chunks`)."
+        L, c = x.shape[1], self._chunk_len
+        if c and L % c:
+            if not self._pad_to_chunks:
+                raise ValueError(f"sequence length {L} is not a multiple of chunk_len={c}: build the layer with "
+                                 f"pad_to_chunks=True to pad it inside with masked tokens, or pad it to "
+                                 f"{-(-L // c) * c} yourself (with masked=True and a mask)")
+            Lp = -(-L // c) * c
+            mask = jnp.arange(Lp) < L if mask is None else jnp.pad(mask, ((0, 0), (0, Lp - L)))
+            mask = jnp.broadcast_to(mask, (x.shape[0], Lp))
+            out, new_state = self._attend(jnp.pad(x, ((0, 0), (0, Lp - L), (0, 0))), mask, weights, state, rng,
+                                          update_state)
+            return out[:, :L], new_state
+        return lsh_self_attention(
+            x, weights, state, rng, mask, n_heads=self._n_heads, chunk_len=self._chunk_len,
+            n_chunks_before=self._n_chunks_before, n_chunks_after=self._n_chunks_after, n_hashes=self._n_hashes,
+            n_buckets=self._n_buckets, causal=self._causal, attention_dropout=self._attention_dropout,
+            output_dropout=self._output_dropout, max_length_for_buckets=self._max_length_for_buckets,
+            update_state=update_state, **self._rule)
+
 # %% ../nbs/13_fast_layer.ipynb #ee6f08a7
-class FastLSHSelfAttention(LabLayerMixin, tl.LSHSelfAttention):
+class FastLSHSelfAttention(_CachedPredict, _FastForward, LabLayerMixin, tl.LSHSelfAttention):
     """`tl.LSHSelfAttention` computed by `reformer_lab.fast`: same constructor, weights and state, same outputs.
 
     Inputs `x` `[batch, seq_len, d_model]` (and `mask` `[batch, seq_len]`, True for real tokens, when
@@ -84,74 +162,6 @@ class FastLSHSelfAttention(LabLayerMixin, tl.LSHSelfAttention):
     def has_backward(self):
         "Trax's custom backward only when delegating; otherwise JAX autodiff through the fast path's custom VJP."
         return tl.LSHSelfAttention.has_backward.fget(self) if self._delegates_to_trax() else False
-
-    def _decode_kwargs(self):
-        n_buckets = self._n_buckets
-        if n_buckets is None:  # checked in __init__: a fixed maximum length is given
-            n_buckets = resolve_n_buckets(None, self._max_length_for_buckets, self._chunk_len)
-        return dict(n_hashes=self._n_hashes, n_buckets=n_buckets, chunk_len=self._chunk_len,
-                    n_chunks_before=self._n_chunks_before, n_chunks_after=self._n_chunks_after, **self._rule)
-
-    def init_weights_and_state(self, input_signature):
-        "Trax's weights; in predict mode the state is an empty `DecodeCache` (as a tuple) keyed by Trax's hash keys."
-        super().init_weights_and_state(input_signature)
-        if self._incremental and not self._use_reference_code:
-            sig = input_signature[0] if isinstance(input_signature, (tuple, list)) else input_signature
-            state_keys = self.state[2][-1]  # Trax's predict state: (mem_end, mem, (buckets, buckets_idx, hash keys))
-            self.state = tuple(init_decode_cache(
-                state_keys, int(sig.shape[0]), self._n_heads, self._predict_mem_len, self._d_qk, self._d_v,
-                **{k: v for k, v in self._decode_kwargs().items() if k in ("n_hashes", "n_buckets", "chunk_len")}))
-
-    def _predict(self, x):
-        "Predict mode: one token (a decode step), or several (a prefill on an empty cache, else a scan of steps)."
-        cache, kw = DecodeCache(*self.state), self._decode_kwargs()
-        S, M = x.shape[1], cache.keys.shape[2]
-        if isinstance(cache.length, jax.core.Tracer):
-            jax.debug.callback(_raise_if_full, cache.length + S, M)  # under jit: raised when the step runs
-        else:
-            _raise_if_full(int(cache.length) + S, M)
-        if S == 1:
-            out, cache = decode_step(cache, x[:, 0], self.weights, **kw)
-            out = out[:, None]
-        else:
-            out, cache = lax.cond(cache.length == 0, lambda c: prefill(c, x, self.weights, **kw),
-                                  lambda c: extend(c, x, self.weights, **kw), cache)
-        self.state = tuple(cache)
-        return out
-
-    def _x_and_mask(self, inputs):
-        "`(x, mask)` from the layer's inputs (`mask` None unless built with `masked=True`); clear errors otherwise."
-        if self._bias:
-            raise ValueError("bias=True is not supported by LSHSelfAttention (Trax's forward ignores it): "
-                             "build the layer with bias=False")
-        if self._masked:
-            if not (isinstance(inputs, (tuple, list)) and len(inputs) == 2):
-                raise mask_call_error(True)
-            return tuple(inputs)
-        if isinstance(inputs, (tuple, list)):
-            raise mask_call_error(False)
-        return inputs, None
-
-    def _attend(self, x, mask, weights, state, rng, update_state=True):
-        "`lsh_self_attention` with this layer's settings: `(output, new_state)`; pads first if asked (`pad_to_chunks`)."
-        L, c = x.shape[1], self._chunk_len
-        if c and L % c:
-            if not self._pad_to_chunks:
-                raise ValueError(f"sequence length {L} is not a multiple of chunk_len={c}: build the layer with "
-                                 f"pad_to_chunks=True to pad it inside with masked tokens, or pad it to "
-                                 f"{-(-L // c) * c} yourself (with masked=True and a mask)")
-            Lp = -(-L // c) * c
-            mask = jnp.arange(Lp) < L if mask is None else jnp.pad(mask, ((0, 0), (0, Lp - L)))
-            mask = jnp.broadcast_to(mask, (x.shape[0], Lp))
-            out, new_state = self._attend(jnp.pad(x, ((0, 0), (0, Lp - L), (0, 0))), mask, weights, state, rng,
-                                          update_state)
-            return out[:, :L], new_state
-        return lsh_self_attention(
-            x, weights, state, rng, mask, n_heads=self._n_heads, chunk_len=self._chunk_len,
-            n_chunks_before=self._n_chunks_before, n_chunks_after=self._n_chunks_after, n_hashes=self._n_hashes,
-            n_buckets=self._n_buckets, causal=self._causal, attention_dropout=self._attention_dropout,
-            output_dropout=self._output_dropout, max_length_for_buckets=self._max_length_for_buckets,
-            update_state=update_state, **self._rule)
 
     def forward(self, inputs):
         "The layer's output for `x` or `(x, mask)`; updates `self.state` (new buckets and hash keys, or the cache)."

@@ -46,12 +46,14 @@ def _check_layer_sizes(init, args, kwargs):
         if name in given:
             check_int(name, given[name], minimum=1)
 
+# %% ../nbs/05_layers.ipynb #e2d53cfc
 def _check_batch(input_signature):
     "A layer's input signature must hold at least one example."
     first = input_signature[0] if isinstance(input_signature, (tuple, list)) else input_signature
     if len(first.shape) and first.shape[0] == 0:
         raise ValueError(f"the input has a batch of 0 examples (shape {tuple(first.shape)}): give at least one")
 
+# %% ../nbs/05_layers.ipynb #23c3107f
 class LabLayerMixin:
     """Mixin for Trax layers: a settable `verbose` attribute; sizes and the batch checked before Trax sees them
     (Trax fails on `n_heads=0` with a ZeroDivisionError, on an empty batch with a LayerError); input-check errors

@@ -38,6 +38,7 @@ def _sub_jaxprs(eqn):
             elif hasattr(getattr(v, "jaxpr", None), "eqns"):
                 yield v.jaxpr
 
+# %% ../nbs/18_limits.ipynb #da76be6f
 def _jaxpr_flops(jaxpr):
     total = 0
     for eqn in jaxpr.eqns:
@@ -58,6 +59,7 @@ def _jaxpr_flops(jaxpr):
             total += sum(_jaxpr_flops(sub) for sub in _sub_jaxprs(eqn))
     return total
 
+# %% ../nbs/18_limits.ipynb #8584805a
 def matmul_flops(fn, *args):
     """FLOPs of the matrix products `fn(*args)` runs, counted in its program (jaxpr), without running it.
 
@@ -132,6 +134,7 @@ BACKWARD_RULES = {
             "head's forward again (hash excepted) inside the backward loop, then 2 products per forward product",
 }
 
+# %% ../nbs/18_limits.ipynb #6a6d55f3
 def pass_flops(length, n_hashes, impl, **config):
     """Matmul FLOPs of the forward and of the backward pass of `impl` (`"fast"` or `"trax"`), from `flop_parts`.
 
@@ -164,7 +167,7 @@ def pass_flops(length, n_hashes, impl, **config):
         bwd = 3 * p["projections"] + 3 * p["attention"]
     return dict(fwd=fwd, bwd=bwd, fwd_bwd=fwd + bwd)
 
-
+# %% ../nbs/18_limits.ipynb #e163b3e0
 def forward_flops(length, n_hashes, chunk_len=CHUNK_LEN, n_chunks_before=1, heads=N_HEADS, d_head=D_HEAD,
                   d_model=D_MODEL):
     """Multiply-add FLOPs (x2) of the forward pass: projections, hashing, and chunk attention with its neighbours.
@@ -274,6 +277,7 @@ def _spread(xs):
     "The median of `xs` and its range: `(median, min, max)`."
     return statistics.median(xs), min(xs), max(xs)
 
+# %% ../nbs/18_limits.ipynb #f31fef1d
 def floor_summary(rows, fast="fast", baseline="trax"):
     """Each pass of each implementation as a fraction of its matmul floor, round by round, from `floor_run` rows.
 
@@ -320,6 +324,7 @@ def floor_summary(rows, fast="fast", baseline="trax"):
 
 PASS_NAMES = dict(fwd="forward", bwd="backward", fwd_bwd="fwd+bwd")
 
+# %% ../nbs/18_limits.ipynb #d4984a20
 def format_floor(rows, fast="fast", baseline="trax"):
     "The page: every pass of every implementation against its matmul floor, and the speed-up's spread, as text."
     s = floor_summary(rows, fast, baseline)
@@ -380,6 +385,7 @@ def input_bytes(length):
     "Bytes of one case's input `x` and cotangent: `2 * length * d_model` float32."
     return 2 * length * D_MODEL * 4
 
+# %% ../nbs/18_limits.ipynb #54661437
 def resident_bytes():
     "This process's resident memory in bytes (Linux `/proc/self/statm`), or None where that cannot be read."
     try:
@@ -387,9 +393,11 @@ def resident_bytes():
     except (OSError, ValueError, IndexError):
         return None
 
+# %% ../nbs/18_limits.ipynb #95a5f8b2
 def _gib(n):
     return f"{n / 2**30:.1f}"
 
+# %% ../nbs/18_limits.ipynb #01d4befc
 def memory_plan(peaks, held, max_bytes=MAX_BYTES, base=0, args=None):
     """Which passes of which cases may run: what the process holds, plus the pass's own peak, within `max_bytes`.
 
@@ -450,6 +458,7 @@ def _free():
     except (OSError, AttributeError):
         pass
 
+# %% ../nbs/18_limits.ipynb #54a31ad5
 def _time_cases(built, plan, rows, repeats, say, stage):
     "Time the passes `plan` allows of the `built` cases, one round-robin per pass; store medians in `rows`."
     for i, p in enumerate(PASSES):
@@ -461,6 +470,51 @@ def _time_cases(built, plan, rows, repeats, say, stage):
             name, length = key.split("@")
             rows[name, int(length), stage][f"{p}_s"] = seconds
 
+# %% ../nbs/18_limits.ipynb #7e915a29
+class _LongestCases:
+    """The cases `longest_run` builds, their result rows, and the memory plan that marks what may run."""
+
+    def __init__(self, builders, n_hashes, max_bytes, say):
+        self.builders, self.n_hashes, self.max_bytes, self.say, self.rows = builders, n_hashes, max_bytes, say, {}
+
+    def build(self, name, length, stage, anchor=False):
+        "Build (compile) one case, measure what it holds, and add its row; returns its `(fwd, both)` calls."
+        _free()
+        before = resident_bytes()
+        fwd, both, fwd_bytes, both_bytes = self.builders[name](length, self.n_hashes)
+        _free()
+        held = None if before is None else max(resident_bytes() - before, 0)
+        self.say(f"stage {stage}: built {name} at {length}: XLA's peak estimate {_gib(fwd_bytes)} GiB forward, "
+                 f"{_gib(both_bytes)} GiB forward+backward; holds {'?' if held is None else _gib(held)} GiB")
+        self.rows[name, length, stage] = dict(name=name, length=length, n_hashes=self.n_hashes, stage=stage, fwd_s=None,
+                                              fwd_bwd_s=None, fwd_bytes=fwd_bytes, fwd_bwd_bytes=both_bytes,
+                                              held_bytes=held, fwd_skipped=None, fwd_bwd_skipped=None, skipped=None,
+                                              extrapolate=False, anchor=anchor)
+        return fwd, both
+
+    def plan_and_mark(self, built, stage, base):
+        "`memory_plan` of the `built` cases; a case whose passes all skip leaves `built` (freed before anything runs)."
+        rows = self.rows
+        held = {c: max(rows[(*c, stage)]["held_bytes"] or 0, input_bytes(c[1])) for c in built}
+        plan = memory_plan({c: dict(fwd=rows[(*c, stage)]["fwd_bytes"], fwd_bwd=rows[(*c, stage)]["fwd_bwd_bytes"])
+                            for c in built}, held, self.max_bytes, base=base,
+                           args={c: input_bytes(c[1]) // 2 for c in built})
+        for case in list(built):
+            row = rows[(*case, stage)]
+            row.update({f"{p}_skipped": plan[case][p] for p in PASSES})
+            if all(plan[case][p] for p in PASSES):
+                row["skipped"] = plan[case]["fwd_bwd"]
+                del built[case]
+        return plan
+
+    def only_compiled(self, length, stage):
+        "Exact attention compiled at `length` for its memory estimate, not run (its time is extrapolated)."
+        self.build("exact_chunked", length, stage)
+        reason = "not run: exact attention's time grows about quadratically (extrapolated from where it ran)"
+        self.rows["exact_chunked", length, stage].update(fwd_skipped=reason, fwd_bwd_skipped=reason, skipped=reason,
+                                                         extrapolate=True)
+
+# %% ../nbs/18_limits.ipynb #3661d361
 def longest_run(lengths=LONGEST_LENGTHS, n_hashes=4, names=("fast", "trax"), exact_lengths=EXACT_LENGTHS, repeats=2,
                 max_bytes=MAX_BYTES, alone_from=1048576, out=None):
     """Forward and forward+backward time and peak memory of `names` at every length, and of exact attention
@@ -504,68 +558,33 @@ def longest_run(lengths=LONGEST_LENGTHS, n_hashes=4, names=("fast", "trax"), exa
     """
     check_int("repeats", repeats, minimum=1)
     say = out or (lambda line: None)
-    builders = bench.implementations(tuple(names) + ("exact_chunked",))
+    cases = _LongestCases(bench.implementations(tuple(names) + ("exact_chunked",)), n_hashes, max_bytes, say)
     exact_all = sorted(set(exact_lengths) | set(lengths)) if exact_lengths else []
-    rows = {}
-
-    def build(name, length, stage, anchor=False):
-        _free()
-        before = resident_bytes()
-        fwd, both, fwd_bytes, both_bytes = builders[name](length, n_hashes)
-        _free()
-        held = None if before is None else max(resident_bytes() - before, 0)
-        say(f"stage {stage}: built {name} at {length}: XLA's peak estimate {_gib(fwd_bytes)} GiB forward, "
-            f"{_gib(both_bytes)} GiB forward+backward; holds {'?' if held is None else _gib(held)} GiB")
-        rows[name, length, stage] = dict(name=name, length=length, n_hashes=n_hashes, stage=stage, fwd_s=None,
-                                         fwd_bwd_s=None, fwd_bytes=fwd_bytes, fwd_bwd_bytes=both_bytes, held_bytes=held,
-                                         fwd_skipped=None, fwd_bwd_skipped=None, skipped=None, extrapolate=False,
-                                         anchor=anchor)
-        return fwd, both
-
-    def plan_and_mark(built, stage, base):
-        held = {c: max(rows[(*c, stage)]["held_bytes"] or 0, input_bytes(c[1])) for c in built}
-        plan = memory_plan({c: dict(fwd=rows[(*c, stage)]["fwd_bytes"], fwd_bwd=rows[(*c, stage)]["fwd_bwd_bytes"])
-                            for c in built}, held, max_bytes, base=base,
-                           args={c: input_bytes(c[1]) // 2 for c in built})
-        for case in list(built):
-            row = rows[(*case, stage)]
-            row.update({f"{p}_skipped": plan[case][p] for p in PASSES})
-            if all(plan[case][p] for p in PASSES):
-                row["skipped"] = plan[case]["fwd_bwd"]
-                del built[case]  # frees it before anything runs
-        return plan
-
-    def only_compiled(length, stage):
-        build("exact_chunked", length, stage)
-        reason = "not run: exact attention's time grows about quadratically (extrapolated from where it ran)"
-        rows["exact_chunked", length, stage].update(fwd_skipped=reason, fwd_bwd_skipped=reason, skipped=reason,
-                                                    extrapolate=True)
-
     base = resident_bytes() or 0
     built = {}
     for name, length in [(n, L) for n in names for L in lengths if L < alone_from] + \
                         [("exact_chunked", L) for L in exact_all if L < alone_from]:
         if name == "exact_chunked" and length not in exact_lengths:
-            only_compiled(length, 1)
+            cases.only_compiled(length, 1)
         else:
-            built[name, length] = build(name, length, 1)
-    plan = plan_and_mark(built, 1, base)
-    _time_cases(built, plan, rows, repeats, say, 1)
+            built[name, length] = cases.build(name, length, 1)
+    plan = cases.plan_and_mark(built, 1, base)
+    _time_cases(built, plan, cases.rows, repeats, say, 1)
     built.clear()
     for length in [L for L in sorted(set(lengths) | set(exact_all)) if L >= alone_from]:
         for name in [n for n in names if length in lengths]:
             _free()
             base = resident_bytes() or 0
             short = min(lengths)
-            built = {(name, short): build(name, short, 2, anchor=True), (name, length): build(name, length, 2)}
-            plan = plan_and_mark(built, 2, base)
-            _time_cases(built, plan, rows, repeats, say, 2)
+            built = {(name, short): cases.build(name, short, 2, anchor=True), (name, length): cases.build(name, length, 2)}
+            plan = cases.plan_and_mark(built, 2, base)
+            _time_cases(built, plan, cases.rows, repeats, say, 2)
             built.clear()
         if length in exact_all and length not in exact_lengths:
             _free()
-            only_compiled(length, 2)
+            cases.only_compiled(length, 2)
     _free()
-    return list(rows.values())
+    return list(cases.rows.values())
 
 # %% ../nbs/18_limits.ipynb #2df826fa
 def longest_summary(rows):
@@ -612,6 +631,7 @@ def longest_summary(rows):
                                                extrapolated=extrapolated, alone=alone)
     return out
 
+# %% ../nbs/18_limits.ipynb #5c2cd1fa
 def duration(seconds):
     "Seconds as a readable duration: `0.42 s`, `95 s`, `12 min`, `3.4 h`."
     if seconds < 10:
@@ -622,6 +642,7 @@ def duration(seconds):
         return f"{seconds / 60:.0f} min"
     return f"{seconds / 3600:.1f} h"
 
+# %% ../nbs/18_limits.ipynb #aa4930e9
 def format_longest(rows, baseline="trax"):
     "`longest_run` rows as text: times, XLA's peak memory, the speed-up over `baseline`, and the growth exponents."
     summary = longest_summary(rows)
@@ -716,6 +737,7 @@ def matrix_layer(name, causal, mode, length, n_hashes=4):
     layer.init(tl.shapes.signature(jax.ShapeDtypeStruct((1, length, D_MODEL), jnp.float32)), rng=jax.random.PRNGKey(1))
     return layer
 
+# %% ../nbs/18_limits.ipynb #49b79eb8
 def matrix_programs(layer, length, gradients=tuple(GRADIENTS)):
     """`{gradient: (jitted, args)}`: the layer's `pure_fn` jitted for each kind of `GRADIENTS`.
 
@@ -740,6 +762,7 @@ def matrix_programs(layer, length, gradients=tuple(GRADIENTS)):
         raise ValueError(f"unknown gradients {sorted(unknown)}; known: {sorted(programs)}")
     return {g: programs[g] for g in gradients}
 
+# %% ../nbs/18_limits.ipynb #0a97d0dc
 def same_program(name, causal, length=256, n_hashes=2, gradient="grad_xw"):
     """Whether `mode='train'` and `mode='eval'` give the same program (dropout rates 0: they should).
 
@@ -750,10 +773,12 @@ def same_program(name, causal, length=256, n_hashes=2, gradient="grad_xw"):
         texts.append(jitted.lower(*args).as_text())
     return texts[0] == texts[1]
 
+# %% ../nbs/18_limits.ipynb #025309b0
 def _call(jitted, args):
     "A zero-argument call of `jitted(*args)`."
     return lambda: jitted(*args)
 
+# %% ../nbs/18_limits.ipynb #080c34a5
 def matrix_run(length=16384, n_hashes=4, causals=(True, False), gradients=tuple(GRADIENTS), names=("fast", "trax"),
                rounds=3, repeats=5, mode="train", out=None):
     """Time every `gradient` of every implementation, causal and not: one round-robin per cell, `rounds` times.
@@ -806,6 +831,7 @@ def matrix_run(length=16384, n_hashes=4, causals=(True, False), gradients=tuple(
         _free()
     return rows
 
+# %% ../nbs/18_limits.ipynb #5278a33e
 def matrix_speedups(rows, fast="fast", baseline="trax"):
     """`{(causal, gradient): [baseline time / fast time, round by round]}` from `matrix_run` rows (each ratio taken
     within one round-robin)."""
@@ -816,6 +842,7 @@ def matrix_speedups(rows, fast="fast", baseline="trax"):
             out.setdefault((c, g), []).append(t[baseline, c, g, r] / t[fast, c, g, r])
     return out
 
+# %% ../nbs/18_limits.ipynb #484b6b03
 def matrix_times(rows):
     "`{(name, causal, gradient): [seconds, round by round]}` from `matrix_run` rows."
     times = {}
@@ -823,6 +850,7 @@ def matrix_times(rows):
         times.setdefault((r["name"], r["causal"], r["gradient"]), []).append(r["seconds"])
     return times
 
+# %% ../nbs/18_limits.ipynb #ad38d3fb
 def format_matrix(rows, fast="fast", baseline="trax"):
     "The matrix as a markdown table: each cell's median times (ms) and its speed-up, median [min-max] over rounds."
     times = matrix_times(rows)
@@ -832,7 +860,7 @@ def format_matrix(rows, fast="fast", baseline="trax"):
     return markdown_table(["causal", "pass", f"{baseline} ms", f"{fast} ms", "speed-up, median [min-max] over rounds"],
                           table, align=["l", "l", "r", "r", "r"])
 
-
+# %% ../nbs/18_limits.ipynb #a3a31bc3
 def core_gains(rows, fewer_cores_rows):
     """`{(name, causal, gradient): median time with fewer cores / median time with all}`: how many times longer each
     implementation's cell took in a run restricted to fewer cores (`taskset`), from two `matrix_run` results. Each
@@ -845,12 +873,14 @@ def usable_cpus():
     "How many cores this process may run on (fewer than the machine's under `taskset`; all of them where unknown)."
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
+# %% ../nbs/18_limits.ipynb #119f9d2d
 def run_conditions():
     """What the machine was doing: `dict(load_average, cpus, usable_cpus, max_rss_bytes)` (1/5/15-minute load, the
     machine's cores and those the process may use, this process's peak)."""
     return dict(load_average=list(os.getloadavg()), cpus=os.cpu_count(), usable_cpus=usable_cpus(),
                 max_rss_bytes=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
 
+# %% ../nbs/18_limits.ipynb #44680801
 def save_limits(rows, path, **conditions):
     """`bench.save_results`, with `conditions` (the command, its wall time, `run_conditions`...) added to the meta.
 

@@ -27,6 +27,7 @@ def _check_model_args(length, n_layers, n_hashes, batch):
     check_int("n_hashes", n_hashes, minimum=1)
     check_int("batch", batch, minimum=1)
 
+# %% ../nbs/17_model_bench.ipynb #adb61116
 def reformer_lm_pair(length, n_layers=2, n_hashes=4, batch=1, seed=1):
     """Two `trax.models.ReformerLM`s in mode 'train' with the same weights and state, `dict(trax=..., fast=...)`:
     one with `tl.LSHSelfAttention`, one with `FastLSHSelfAttention`. Shapes: B batch, L length, V vocabulary; each
@@ -62,6 +63,7 @@ def reformer_lm_pair(length, n_layers=2, n_hashes=4, batch=1, seed=1):
     pair["fast"].weights, pair["fast"].state = pair["trax"].weights, pair["trax"].state
     return pair
 
+# %% ../nbs/17_model_bench.ipynb #00a3f388
 def model_tokens(length, batch=1, seed=0):
     "Random int32 tokens `[batch, length]` in `[0, MODEL_CONFIG['vocab_size'])`."
     import jax
@@ -81,12 +83,14 @@ def next_token_loss(model):
         return -jnp.mean(jnp.take_along_axis(logp, tokens[..., None], axis=-1)), (logits, new_state)
     return loss
 
+# %% ../nbs/17_model_bench.ipynb #e8a53f01
 def loss_and_grads(model):
     """`next_token_loss(model)` and its gradient with respect to the weights, jitted:
     `f(weights, state, tokens, rng) -> ((loss, (logits, new_state)), grads)`; `grads` has the weights' structure."""
     import jax
     return jax.jit(jax.value_and_grad(next_token_loss(model), has_aux=True))
 
+# %% ../nbs/17_model_bench.ipynb #c71d313a
 def training_step(model, optimizer):
     """One training step, jitted: `step(weights, state, slots, opt_params, tokens, rng, count) -> (loss, weights,
     state, slots)`.
@@ -142,6 +146,7 @@ def _step_case(model, length, batch):
     return ((lambda: step(*step_args)), (lambda: forward(*fwd_args)), peak_bytes(step, *step_args),
             peak_bytes(forward, *fwd_args))
 
+# %% ../nbs/17_model_bench.ipynb #2e8a2a6a
 def model_bench(lengths=(16384, 65536), n_layers=2, n_hashes=4, batch=1, repeats=3, max_bytes=8 * 2**30,
                 progress=True):
     """Time one training step (and the forward pass) of both models of `reformer_lm_pair` at each length, all
@@ -208,6 +213,7 @@ def format_model_table(rows):
                      f"{1e3 * f['fwd_s']:>8,.0f}{t['fwd_s'] / f['fwd_s']:>6.2f}{mib(t):>21}{mib(f):>7}{ratio:>7}")
     return "\n".join(lines)
 
+# %% ../nbs/17_model_bench.ipynb #7a2322f9
 def plot_model_bench(rows, path=None):
     """Bars of training-step tokens per second and step peak memory at each length, for both models.
 

@@ -65,13 +65,13 @@ def global_mesh(n_batch, n_heads):
     "A `('batch', 'heads')` `Mesh` over the devices of every process (`make_mesh` of `jax.devices()`)."
     return make_mesh(n_batch, n_heads, jax.devices())
 
-
+# %% ../nbs/16b_multiprocess.ipynb #024c4ff9
 def global_array(mesh, value, spec=P()):
     """`value` (a NumPy or JAX array, the same in every process) as a global array with `NamedSharding(mesh, spec)`."""
     value = onp.asarray(value)
     return jax.make_array_from_callback(value.shape, NamedSharding(mesh, spec), lambda index: value[index])
 
-
+# %% ../nbs/16b_multiprocess.ipynb #0c8250c6
 def fetch(mesh, tree):
     "Every array of `tree`, replicated over `mesh` and returned as NumPy arrays on every process."
     replicate = jax.jit(lambda t: t, out_shardings=NamedSharding(mesh, P()))
@@ -165,14 +165,14 @@ class LaunchError(RuntimeError):
     def __init__(self, message): # what went wrong, which process, the end of its log
         super().__init__(message)
 
-
+# %% ../nbs/16b_multiprocess.ipynb #8d95d1d3
 def free_port(host="127.0.0.1"):
     "A TCP port on `host` that was free a moment ago (the system's choice for port 0)."
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
         return s.getsockname()[1]
 
-
+# %% ../nbs/16b_multiprocess.ipynb #a040114a
 def worker_env(local_devices, base=None):
     "`base` (default `os.environ`) with JAX on the CPU and `XLA_FLAGS` asking for `local_devices` CPU devices."
     env = dict(os.environ if base is None else base)
@@ -186,7 +186,7 @@ def _tail(path, n=2000):
     with open(path, errors="replace") as f:
         return f.read()[-n:]
 
-
+# %% ../nbs/16b_multiprocess.ipynb #7fa85f13
 def _stop(procs):
     "Kill the process group of every process still running, then reap them all."
     for p in procs:
@@ -298,7 +298,7 @@ def _parse_mesh(text):
         raise argparse.ArgumentTypeError(f"--mesh must be BATCHxHEADS, e.g. 2x2, got {text!r}") from None
     return n_batch, n_heads
 
-
+# %% ../nbs/16b_multiprocess.ipynb #1ff7eb0e
 def main(argv=None):
     "`python -m reformer_lab.multiprocess`: one process of a multi-process run, or (`--launch N`) N local ones."
     ap = argparse.ArgumentParser(prog="python -m reformer_lab.multiprocess", description=__doc__)

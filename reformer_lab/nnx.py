@@ -25,7 +25,7 @@ def _init_signature(cls):
     cls.__signature__ = sig.replace(parameters=list(sig.parameters.values())[1:])
     return cls
 
-
+# %% ../nbs/13c_nnx.ipynb #718596e6
 @_init_signature
 class LSHSelfAttention(nnx.Module):
     """Shared-QK LSH self-attention: inputs `[B, T, in_features]` -> `[B, T, out_features]`, any `T`.
@@ -110,7 +110,7 @@ def _first(*values):
     "The first value that is not None."
     return next(v for v in values if v is not None)
 
-
+# %% ../nbs/13c_nnx.ipynb #2fc2f872
 def _forward(module, x, mask, seq_lengths, deterministic, rngs, hash_key):
     "The module's forward: project, `lsh_attention`, project out."
     if not (hasattr(x, "ndim") and x.ndim == 3 and x.shape[-1] == module.in_features):
@@ -151,7 +151,7 @@ def _init_cache(module, input_shape, hash_key):
     keys = hash_keys_for(module.hash_rngs() if hash_key is None else hash_key, B, N)
     module.cache = nnx.data({name: nnx.Cache(v) for name, v in cache._replace(hash_keys=keys)._asdict().items()})
 
-
+# %% ../nbs/13c_nnx.ipynb #dc0e0b7c
 def _decode(module, x):
     "The next tokens `x [B, S, D]` through the cache: a decode step (S = 1), a prefill (an empty cache) or steps."
     if module.cache is None:
@@ -188,7 +188,7 @@ class LSHBlock(nnx.Module):
         h = h + self.attn(self.ln_attn(h), mask=mask, hash_key=hash_key, decode=decode)
         return h + self.ff_out(jax.nn.relu(self.ff_in(self.ln_ff(h))))
 
-
+# %% ../nbs/13c_nnx.ipynb #2ee51687
 @_init_signature
 class LSHLanguageModel(nnx.Module):
     "A decoder of `num_layers` `LSHBlock`s: int tokens `[B, T]` -> logits `[B, T, vocab_size]` (`T <= max_len`)."

@@ -24,7 +24,7 @@ class PairRule(NamedTuple):
     n_chunks: int   # chunks of all rounds together, R * L / c (the windows wrap around them)
     n_hashes: int   # R
 
-
+# %% ../nbs/11b_paper_rule.ipynb #4b310f96
 def pair_rule(attend_across_buckets, allow_duplicate_attention, n_chunks_before, n_chunks_after, n_chunks, n_hashes):
     "The `PairRule` of the two options (checked), or None for Trax's rule (both True: nothing to add)."
     check_bool("attend_across_buckets", attend_across_buckets)
@@ -77,7 +77,7 @@ def pair_rule_terms(q_rule, # int `[..., 1 + 2R]` query slots' `slot_rule_info`,
             count = count + hits
     return other_bucket, jnp.log(jnp.maximum(count, 1).astype(jnp.float32))
 
-
+# %% ../nbs/11b_paper_rule.ipynb #ff898997
 def subtract_pair_terms(dots, other_bucket, log_count):
     "Scores `dots` less `pair_rule_terms`' result: `MASK_LATER` off pairs in other buckets, `log N_ij` off every pair."
     if other_bucket is not None:
@@ -86,7 +86,7 @@ def subtract_pair_terms(dots, other_bucket, log_count):
         dots = dots - log_count
     return dots
 
-
+# %% ../nbs/11b_paper_rule.ipynb #00d4a3a3
 def apply_pair_rule(dots, q_rule, k_rule, rule):
     "Scores `dots` with the rule's terms for the slot pairs `q_rule`, `k_rule` (`pair_rule_terms`)."
     return subtract_pair_terms(dots, *pair_rule_terms(q_rule, k_rule, rule))

@@ -56,7 +56,7 @@ def clustered_queries(rng, length, depth, n_clusters, noise=0.5, random_frac=0.1
         raise ValueError(f"random_frac must be in [0, 1] (the share of random tokens), got {random_frac!r}")
     return _clustered_queries(rng, int(length), int(depth), int(n_clusters), float(noise), float(random_frac))
 
-
+# %% ../nbs/06_pictures.ipynb #06cdaa9d
 @functools.partial(jax.jit, static_argnums=(1, 2, 3))
 def _clustered_queries(rng, length, depth, n_clusters, noise, random_frac):
     k_centre, k_label, k_noise, k_pick, k_rand = jax.random.split(rng, 5)
@@ -77,7 +77,7 @@ class LSHSteps(NamedTuple):
     round_lse: jax.Array   # [R, L]: each round's logsumexp of the scores it saw (its weight in the mix)
     out: jax.Array         # [L, d_v]: the rounds combined; equals lsh_attention_core's output
 
-
+# %% ../nbs/06_pictures.ipynb #5d7209d3
 def lsh_steps(q, v, rng, n_buckets, n_hashes, chunk_len, n_chunks_before=1, n_chunks_after=0):
     """LSH self-attention (shared QK, not causal, no padding) on one sequence, keeping every intermediate.
 
@@ -117,7 +117,7 @@ def lsh_steps(q, v, rng, n_buckets, n_hashes, chunk_len, n_chunks_before=1, n_ch
     n_buckets = tuple(n_buckets) if isinstance(n_buckets, list) else n_buckets  # hashable, for jit
     return _lsh_steps(q, v, rng, n_buckets, n_hashes, chunk_len, n_chunks_before, n_chunks_after)
 
-
+# %% ../nbs/06_pictures.ipynb #eeeec891
 @functools.partial(jax.jit, static_argnums=(3, 4, 5), static_argnames=("attend_across_buckets", "allow_duplicate_attention"))
 def lsh_rounds(q, v, buckets, chunk_len, n_chunks_before=1, n_chunks_after=0, **rule):
     """`lsh_attention_core` on one sequence and head (shared QK, not causal, no padding) for given buckets;
@@ -131,7 +131,7 @@ def lsh_rounds(q, v, buckets, chunk_len, n_chunks_before=1, n_chunks_after=0, **
                                                 n_chunks_after=n_chunks_after, causal=False, **rule)
     return combine_rounds(round_out[0], round_lse[0])[0], round_out[0, 0], round_lse[0, 0]
 
-
+# %% ../nbs/06_pictures.ipynb #e568df35
 @functools.partial(jax.jit, static_argnums=(3, 4, 5, 6, 7))
 def _lsh_steps(q, v, rng, n_buckets, n_hashes, chunk_len, n_chunks_before, n_chunks_after):
     "`lsh_steps` after its checks, compiled once per shape and setting."
@@ -147,7 +147,7 @@ def bucket_colours(buckets):
     "RGBA colours `[..., 4]` for int bucket ids `[...]` (matplotlib's tab10, light; repeats after 10 buckets)."
     return plt.cm.tab10(onp.asarray(buckets) % 10) * [1, 1, 1, 0.7]
 
-
+# %% ../nbs/06_pictures.ipynb #479f6242
 def _token_row(ax, colours, texts, title, fontsize=8):
     "One row of coloured cells with a text in each."
     ax.imshow(onp.asarray(colours)[None], aspect="auto", interpolation="nearest")
@@ -156,7 +156,7 @@ def _token_row(ax, colours, texts, title, fontsize=8):
     ax.set_xticks([]); ax.set_yticks([])
     ax.set_title(title, fontsize=9, loc="left")
 
-
+# %% ../nbs/06_pictures.ipynb #30e0508d
 def _chunk_labels(ax, n_chunks, chunk_len, first_chunk, n_chunks_total, n_chunks_before, n_chunks_after):
     "Thick lines between chunks, and under each chunk its number and the chunks it attends to."
     for j in range(1, n_chunks):
@@ -167,7 +167,7 @@ def _chunk_labels(ax, n_chunks, chunk_len, first_chunk, n_chunks_total, n_chunks
         ax.text((j + 0.5) * chunk_len - 0.5, 0.62, f"chunk {me}: sees {' + '.join(map(str, seen))}",
                 ha="center", va="top", fontsize=7, color="0.25")
 
-
+# %% ../nbs/06_pictures.ipynb #172c992d
 def plot_lsh_steps(steps, chunk_len, full_out=None, n_chunks_before=1, n_chunks_after=0, channel=0):
     """Draw hash -> sort -> chunk -> attend -> put back -> combine for each round of an `LSHSteps`.
 
@@ -237,12 +237,12 @@ def shared_qk_scores(q):
     check_float_array("q", q, 2, "[seq_len, d_qk]")
     return _shared_qk_scores(q)
 
-
+# %% ../nbs/06_pictures.ipynb #50d825cf
 @jax.jit
 def _shared_qk_scores(q):
     return full_shared_qk_scores(q)  # the exact references' one masking rule: the position itself gets -MASK_SELF
 
-
+# %% ../nbs/06_pictures.ipynb #ce3ec192
 def full_attention(q, v):
     """Full shared-QK softmax attention, self excluded (the lab's `MASK_SELF`: unless nothing else is seen).
 
@@ -263,7 +263,7 @@ def full_attention(q, v):
     check_same("length (first axis)", q=q.shape[0], v=v.shape[0])
     return _full_attention(q, v)
 
-
+# %% ../nbs/06_pictures.ipynb #3d527931
 @jax.jit
 def _full_attention(q, v):
     probs = jax.nn.softmax(_shared_qk_scores(q), axis=-1)
@@ -310,7 +310,7 @@ def lsh_counts(sorted_pos, chunk_len, n_chunks_before=1, n_chunks_after=0):
     counts[:, onp.arange(L), onp.arange(L)] = 0             # no query attends to itself
     return counts
 
-
+# %% ../nbs/06_pictures.ipynb #5c720cdc
 def lsh_pattern(sorted_pos, chunk_len, n_chunks_before=1, n_chunks_after=0):
     """Which (query, key) pairs LSH attention scores in each round (`lsh_counts(...) > 0`); dense, for short sequences.
 
@@ -360,7 +360,7 @@ def dense_lsh_attention(q, v, counts):
         raise ValueError(f"counts must have shape [n_hashes, {L}, {L}] (from lsh_counts), got {tuple(counts.shape)}")
     return _dense_lsh_attention(q, v, jnp.asarray(counts, jnp.float32))
 
-
+# %% ../nbs/06_pictures.ipynb #6b497151
 @jax.jit
 def _dense_lsh_attention(q, v, counts):
     logits = _shared_qk_scores(q)[None] + jnp.log(counts)        # [R, L, L]: log 0 = -inf for keys not seen
@@ -394,7 +394,7 @@ def recovered_mass(probs, pattern):
                          f"got {pattern.shape}")
     return float((onp.asarray(probs, dtype=onp.float64) * pattern).sum(-1).mean())
 
-
+# %% ../nbs/06_pictures.ipynb #cb4c662f
 def _round_pattern_image(counts_r, buckets_r):
     "RGBA image of one round's pattern: bucket colour (same bucket), grey (neighbouring chunk), white (not seen)."
     same = buckets_r[:, None] == buckets_r[None, :]
@@ -405,7 +405,7 @@ def _round_pattern_image(counts_r, buckets_r):
     img[counts_r == 0] = 1.0
     return img
 
-
+# %% ../nbs/06_pictures.ipynb #c30d2db4
 def plot_attention_patterns(q, v, steps, chunk_len, n_chunks_before=1, n_chunks_after=0, groups=None):
     """Full softmax matrix, LSH union pattern, LSH effective matrix (top row) and each round's pattern (below).
 

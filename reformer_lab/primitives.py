@@ -38,7 +38,7 @@ def _first_argmax_pm(rv):
     # a vector with a NaN has no direction (no entry equals the max): it goes to the first bucket, not past the last
     return jnp.where(first < big, first, 0)
 
-
+# %% ../nbs/11c_primitives.ipynb #b3fb6270
 def _rotations(rng, d, n_hashes, rot_half):
     """Trax's random rotations `[..., d, R, P/R]` for each (example, head) key in `rng [..., 2]`."""
     fn = lambda k: jax.random.normal(k, (d, n_hashes, rot_half)).astype(jnp.float32)
@@ -56,7 +56,7 @@ def _hash_factors(n_buckets, n_hashes, length, chunk_len):
         n_buckets = resolve_n_buckets(None, length, chunk_len)
     return bucket_factors(n_buckets, n_hashes)
 
-
+# %% ../nbs/11c_primitives.ipynb #bcca37ab
 def n_buckets_total(n_buckets, n_hashes, length=None, chunk_len=None, masked=False):
     """Buckets in one round: the product of the factors of `n_buckets` (`[2, 4]` -> 8; None: Trax's rule from `length`
     and `chunk_len`), plus one for padding when `masked`. The one meaning of the name in the package."""
@@ -137,14 +137,14 @@ def hash_buckets_by_round(vecs, rng, n_buckets, n_hashes, mask=None, chunk_len=N
         buckets = jnp.where(mask[:, None, None, :], buckets, padding_bucket)
     return buckets
 
-
+# %% ../nbs/11c_primitives.ipynb #cf134fa6
 def add_round_offsets(buckets, total):
     "Trax's flat bucket ids `[..., R * L]` from per-round ids `[..., R, L]`: round `r` offset by `r * total`."
     R, L = buckets.shape[-2:]
     offsets = (jnp.arange(R, dtype=jnp.int32) * total)[:, None]
     return (buckets + offsets).reshape(buckets.shape[:-2] + (R * L,))
 
-
+# %% ../nbs/11c_primitives.ipynb #32b29e62
 def hash_vectors(vecs, rng, n_buckets, n_hashes, mask=None, chunk_len=None, layout="bhld", hash_block_rows=8192):
     """Trax-identical flat LSH bucket ids: `hash_buckets_by_round` with round offsets, as `LSHSelfAttention.hash_vectors`.
 
@@ -191,7 +191,7 @@ def sorted_positions(buckets, length, n_bucket_ids=None):
     position = keys & key_type(length - 1) if length & (length - 1) == 0 else keys % key_type(length)
     return position.astype(jnp.int32)
 
-
+# %% ../nbs/11c_primitives.ipynb #bdb5861a
 def inverse_permutation(perm):
     """The inverse of each permutation `perm [..., n]` along the last axis, by a scatter (no second sort)."""
     n = perm.shape[-1]
@@ -201,13 +201,12 @@ def inverse_permutation(perm):
     inverse = jnp.zeros_like(flat).at[rows, flat].set(iota, unique_indices=True, indices_are_sorted=False)
     return inverse.reshape(perm.shape)
 
-
 # %% ../nbs/11c_primitives.ipynb #8c3850f3
 def _gather_rows(x, idx):
     """`x [N, L, F]` gathered along the positions with `idx [N, T]` -> `[N, T, F]`."""
     return jnp.take_along_axis(x, idx[..., None], axis=1, mode="promise_in_bounds")
 
-
+# %% ../nbs/11c_primitives.ipynb #fc476089
 @jax.custom_vjp
 def permute_in(x, sorted_pos, inverse):
     """`x [N, L, F]` gathered into each round's sorted order `sorted_pos [N, R, L]` -> `[N, R, L, F]`.
@@ -218,11 +217,11 @@ def permute_in(x, sorted_pos, inverse):
     N, R, L = sorted_pos.shape
     return _gather_rows(x, sorted_pos.reshape(N, R * L)).reshape(N, R, L, x.shape[-1])
 
-
+# %% ../nbs/11c_primitives.ipynb #01eb1e61
 def _permute_in_fwd(x, sorted_pos, inverse):
     return permute_in(x, sorted_pos, inverse), (sorted_pos, inverse)
 
-
+# %% ../nbs/11c_primitives.ipynb #8701412d
 def _permute_in_bwd(res, g):
     sorted_pos, inverse = res
     N, R, L = sorted_pos.shape
@@ -235,7 +234,7 @@ def _permute_in_bwd(res, g):
 
 permute_in.defvjp(_permute_in_fwd, _permute_in_bwd)
 
-
+# %% ../nbs/11c_primitives.ipynb #d433c950
 @jax.custom_vjp
 def permute_out(y, sorted_pos, inverse):
     """`y [N, R, L, F]` in each round's sorted order -> `[N, R, L, F]` in position order (gathered with `inverse`)."""
@@ -244,11 +243,11 @@ def permute_out(y, sorted_pos, inverse):
     base = (jnp.arange(R, dtype=jnp.int32) * L)[None, :, None]
     return _gather_rows(y.reshape(N, R * L, F), (inverse + base).reshape(N, R * L)).reshape(N, R, L, F)
 
-
+# %% ../nbs/11c_primitives.ipynb #80a9f822
 def _permute_out_fwd(y, sorted_pos, inverse):
     return permute_out(y, sorted_pos, inverse), (sorted_pos, inverse)
 
-
+# %% ../nbs/11c_primitives.ipynb #bc9d5428
 def _permute_out_bwd(res, g):
     sorted_pos, inverse = res
     return permute_out(g, inverse, sorted_pos), None, None
@@ -294,7 +293,7 @@ def normalize_keys(q):
     k = q / jnp.sqrt(var + 1e-6)
     return k / jnp.sqrt(jnp.float32(d))
 
-
+# %% ../nbs/11c_primitives.ipynb #cb744b86
 def hard_mask(q_info, k_info, causal, masked):
     """Which scores are masked outright (bool, broadcast from `q_info [..., c, 1]` and `k_info [..., 1, K]`, or
     None): later keys (`causal`) and padding keys (`masked`: negative `k_info`)."""
@@ -304,7 +303,7 @@ def hard_mask(q_info, k_info, causal, masked):
         return padding if later is None else later
     return later | padding
 
-
+# %% ../nbs/11c_primitives.ipynb #92c3c552
 @jax.custom_jvp
 def _zero_where(hard, dots):
     """`dots` with 0 where `hard`: the value is selected (a NaN there does not survive), the derivative is the
@@ -314,7 +313,7 @@ def _zero_where(hard, dots):
 
 _zero_where.defjvp(lambda primals, tangents: (_zero_where(*primals), tangents[1]))
 
-
+# %% ../nbs/11c_primitives.ipynb #eea529d7
 def masked_dots(q, k, q_info, k_info, causal, masked, keys_first=False, rule=None):
     """Scores `[..., c, K]` of queries `[..., c, d]` and keys `[..., K, d]`, with the lab's penalties subtracted:
     later keys (`causal`), the query's own position (always), padding keys (`masked`: negative `k_info`).
@@ -347,7 +346,6 @@ def masked_dots(q, k, q_info, k_info, causal, masked, keys_first=False, rule=Non
         dots = dots - MASK_LATER * (k_info < 0)
     return subtract_pair_terms(dots, other_bucket, log_count)
 
-
 # %% ../nbs/11c_primitives.ipynb #0dbc6cc8
 def dropout_multiplier(rng, rate, shape, dtype):
     """Trax's broadcast dropout as a multiplier: 1 / (1 - rate) where a Bernoulli(1 - rate) draw keeps, else 0."""
@@ -373,7 +371,7 @@ def sorted_key_info(sorted_pos, mask, n_heads):
     real = jnp.take_along_axis(m, sorted_pos, axis=1)
     return jnp.where(real, sorted_pos + 1, -(sorted_pos + 1))
 
-
+# %% ../nbs/11c_primitives.ipynb #3f70ffce
 def with_rule_info(q_info, k_info, buckets, sorted_pos, inverse, chunk_len):
     """Query and key infos `[N, T]` of the sorted slots with the paper's rule's columns appended, `[N, T, 1 + X]`
     (`paper_rule.slot_rule_info` of `buckets`, `sorted_pos` and `inverse`, each `[N, R, L]`)."""
@@ -400,7 +398,7 @@ class Tuning(NamedTuple):
     block_target: int = 64
     hash_block_rows: int = 8192
 
-
+# %% ../nbs/11c_primitives.ipynb #1c4170df
 def check_tuning(tuning):
     "`tuning` (a `Tuning`, or None for the defaults) checked; returns a `Tuning`."
     if tuning is None:

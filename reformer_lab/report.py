@@ -18,7 +18,7 @@ def save_json(data, path):
     path.write_text(json.dumps(data, indent=1) + "\n")
     return path
 
-
+# %% ../nbs/10b_report.ipynb #ac58e47c
 def load_json(path):
     "What `save_json` wrote at `path` (a FileNotFoundError naming the path if there is none)."
     path = Path(path)

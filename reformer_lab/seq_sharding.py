@@ -96,18 +96,17 @@ def route_rows_back_by(rows, dest, source, axis_name, n_devices):
     scatter indices, `P - 1` arrays of the rows' size."""
     return route_rows(rows, dest, axis_name, n_devices)
 
-
+# %% ../nbs/16c_sequence_sharding.ipynb #369545f3
 def _route_fwd(rows, dest, source, axis_name, n_devices):
     return route_rows(rows, dest, axis_name, n_devices), (dest, source)
 
-
+# %% ../nbs/16c_sequence_sharding.ipynb #420b715e
 def _route_bwd(axis_name, n_devices, res, g):
     dest, source = res
     return route_rows(g, source, axis_name, n_devices), None, None
 
 
 route_rows_back_by.defvjp(_route_fwd, _route_bwd)
-
 
 # %% ../nbs/16c_sequence_sharding.ipynb #178e3013
 def halo(rows, before, after, axis_name, n_devices, edges=None):
@@ -457,7 +456,7 @@ def _step(path, mesh, state, rng, config):
         attend = lambda x, w: lsh_self_attention(x, w, state, rng, impl=impl, **config)[0]
     return jax.jit(jax.grad(lambda x, w: jnp.sum(jnp.sin(attend(x, w))), argnums=(0, 1)))
 
-
+# %% ../nbs/16c_sequence_sharding.ipynb #515943e2
 def _peak_bytes(compiled):
     "XLA's account of a compiled program's memory on one device: arguments + outputs + temporaries."
     m = compiled.memory_analysis()
@@ -531,7 +530,7 @@ def bench(path, n_devices=8, timeout_s=1800, **kwargs):
     with open(path) as f:
         return json.load(f)
 
-
+# %% ../nbs/16c_sequence_sharding.ipynb #f5e9333b
 def main(argv=None):
     "`python -m reformer_lab.seq_sharding --bench PATH [--devices 8]`: `bench`, or (in the process it starts) `measure`."
     import argparse, json, os

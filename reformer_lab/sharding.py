@@ -32,6 +32,7 @@ def make_mesh(n_batch, n_heads, devices=None):
                          f"before importing JAX")
     return Mesh(onp.asarray(devices[:n_batch * n_heads]).reshape(n_batch, n_heads), ("batch", "heads"))
 
+# %% ../nbs/16_sharding.ipynb #8cc88c13
 def _state_by_example_and_head(state, batch, heads):
     "Trax's state rows are `example * heads + head`: view them as `[batch, heads, ...]`."
     return tuple(s.reshape((batch, heads) + s.shape[1:]) for s in state)
@@ -60,7 +61,7 @@ def check_mesh(mesh, axes):
                          f"it with named axes {tuple(axes)}, e.g. Mesh(devices.reshape(...), {tuple(axes)})")
     return tuple(mesh.shape[a] for a in axes)
 
-
+# %% ../nbs/16_sharding.ipynb #59141fba
 def check_divides(name, size, axis, devices):
     """Raise ValueError unless the mesh's `axis` (`devices` long) splits `name` (of `size`) evenly, naming what would."""
     if size % devices:
