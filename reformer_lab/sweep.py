@@ -14,7 +14,7 @@ import time
 import numpy as onp
 
 from .bench import time_interleaved
-from .limits import matmul_call, matmul_flops
+from .flops import matmul_call, matmul_flops
 from .report import markdown_table, save_json
 
 # %% ../nbs/15b_sweep.ipynb #1fa08fb8
@@ -136,8 +136,8 @@ def time_point(p, repeats=3, matmul_n=2048):
     """Point `p` timed: `dict(point, seconds={pass: {name: s}}, ratio={pass: trax / fast}, flops, floor, bound)`.
 
     Each pass is one round-robin (`repeats` timed calls each) of both layers and a `[matmul_n]²` matmul
-    (`limits.matmul_call`), whose speed under the same load is the floor: `flops` are each program's matmul FLOPs
-    (`limits.matmul_flops`), `floor` the share of that speed each layer reaches, and `bound` the ratio Trax / fast
+    (`flops.matmul_call`), whose speed under the same load is the floor: `flops` are each program's matmul FLOPs
+    (`flops.matmul_flops`), `floor` the share of that speed each layer reaches, and `bound` the ratio Trax / fast
     would be if the fast layer ran at the floor -- at most what any kernel of the same FLOPs could reach."""
     calls = point_calls(p, point_layers(p))
     matmul, matmul_work = matmul_call(matmul_n)

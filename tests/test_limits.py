@@ -1,4 +1,4 @@
-"""`limits.pass_flops` (the hand-written FLOP counts) against `limits.matmul_flops` of the real layers' programs, over a
+"""`flops.pass_flops` (the hand-written FLOP counts) against `flops.matmul_flops` of the real layers' programs, over a
 grid of layer settings; and `limits.memory_plan` on made-up sizes. Traced only: nothing is compiled or timed.
 
 The notebook (18_limits) checks the benchmark's configuration; here: other lengths, rounds, chunk windows, explicit
@@ -8,7 +8,8 @@ import jax
 import jax.numpy as jnp
 import pytest
 
-from reformer_lab.limits import matmul_flops, memory_plan, pass_flops
+from reformer_lab.flops import matmul_flops, pass_flops
+from reformer_lab.limits import memory_plan
 
 GRID = [
     # length, n_hashes, chunk_len, n_chunks_before, n_chunks_after, n_buckets, causal
