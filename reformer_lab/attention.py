@@ -13,7 +13,7 @@ from jax import lax
 from .checks import (_kind, bucket_factors, check_bool, check_float_array, check_int, check_mask,
                                  resolve_n_buckets)
 from .fast import attention_implementation
-from .primitives import hash_buckets_by_round, n_buckets_total
+from .primitives import compute_dtype, hash_buckets_by_round, n_buckets_total
 
 # %% ../nbs/13b_jax_api.ipynb #a63f6e40
 def padded_length(seq_len, # T, the number of real positions
@@ -118,7 +118,7 @@ def _check_settings(chunk_len, n_hashes, n_buckets, n_chunks_before, n_chunks_af
 
 # %% ../nbs/13b_jax_api.ipynb #f62a842d
 def _attend(qk, value, keys, mask, *, implementation, n_buckets, n_hashes, chunk_len, **kw):
-    "The kernel on whole chunks: `qk [B, L, N, H]`, `value [B, L, N, E]` float32, keys `[B, N, 2]` -> `[B, L, N, E]`."
+    "The kernel on whole chunks: `qk [B, L, N, H]`, `value [B, L, N, E]` (float32 or half precision), keys `[B, N, 2]` -> `[B, L, N, E]`."
     B, L, N, H = qk.shape
     E = value.shape[-1]
     qv = jnp.concatenate([qk, value], axis=-1)  # the fast path's projection layout [B, L, N, H + E]
@@ -152,7 +152,8 @@ def lsh_attention(qk, # `[B, T, N, H]` (or `[T, N, H]`) shared queries/keys, flo
     B batch, T length, N heads, H depth of `qk`, E depth of `value`. The same numbers and custom VJP as
     `fast.lsh_self_attention` (whose projections are the caller's here); jit, vmap and grad go through it, with the
     settings as static Python values. The defaults are Trax's rule; `attend_across_buckets=False,
-    allow_duplicate_attention=False` is the Reformer paper's (`11b_paper_rule`)."""
+    allow_duplicate_attention=False` is the Reformer paper's (`11b_paper_rule`). bfloat16 or float16 `qk` and `value`
+    run the attention products in that dtype, the softmax, logsumexp and sums in float32 (`primitives.compute_dtype`)."""
     qk, value, unbatched = _check_qkv(qk, value)
     dropout_key = _check_settings(chunk_len, n_hashes, n_buckets, n_chunks_before, n_chunks_after, is_causal,
                                   dropout_rate, dropout_key, implementation, attend_across_buckets,
@@ -166,7 +167,8 @@ def lsh_attention(qk, # `[B, T, N, H]` (or `[T, N, H]`) shared queries/keys, flo
     keys = hash_keys_for(key, B, N)
     L = padded_length(T, chunk_len)
     n_buckets = default_n_buckets(T, chunk_len) if n_buckets is None else n_buckets
-    qk, value, m = qk.astype(jnp.float32), value.astype(jnp.float32), user_mask
+    dtype = compute_dtype(qk, value)  # bfloat16 / float16 stay (the half-precision policy), anything else float32
+    qk, value, m = qk.astype(dtype), value.astype(dtype), user_mask
     if L != T:  # pad to whole chunks: the extra positions are masked tokens
         qk, value = (jnp.pad(a, ((0, 0), (0, L - T), (0, 0), (0, 0))) for a in (qk, value))
         m = jnp.broadcast_to(jnp.arange(L) < T, (B, L)) if m is None else jnp.pad(m, ((0, 0), (0, L - T)))

@@ -17,7 +17,7 @@ from .checks import (bucket_factors, bucket_state_padding, check_bool, check_chu
 from .exact import full_shared_qk_attention, lsh_dense_reference, rows_seeing_others  # noqa: F401 (re-exported)
 from .fast_kernel import lsh_attention_blocked
 from .paper_rule import pair_rule, pair_rule_terms
-from .primitives import (add_round_offsets, check_tuning, combine_rounds, dropout_multiplier,
+from .primitives import (add_round_offsets, check_tuning, combine_rounds, compute_dtype, dropout_multiplier,
                                      guard_nonfinite, hard_mask, hash_buckets_by_round, inverse_permutation, masked_dots,
                                      n_buckets_total, normalize_keys, permute_in, permute_out, sorted_key_info,
                                      sorted_positions, split_rngs, with_rule_info)
@@ -223,9 +223,10 @@ def lsh_attention_simple(qv, buckets, mask, *, d_qk, chunk_len, n_chunks_before,
                          attention_dropout=0.0, attend_rng=None, n_bucket_ids=None, attend_across_buckets=True,
                          allow_duplicate_attention=True, tuning=None):
     """The simple path with the kernel's signature and layout (`fast_kernel.lsh_attention_blocked`): projection
-    output `qv [B, L, H, d + e]` -> `o [B * L, H * e]`, ready for the output projection; `tuning` is unused here."""
+    output `qv [B, L, H, d + e]` -> `o [B * L, H * e]`, ready for the output projection; `tuning` is unused here.
+    The readable path computes in float32, half-precision inputs too."""
     B, L, H, F = qv.shape
-    qv_t = jnp.transpose(qv, (0, 2, 1, 3))  # [B, H, L, F]
+    qv_t = jnp.transpose(qv.astype(jnp.promote_types(qv.dtype, jnp.float32)), (0, 2, 1, 3))  # [B, H, L, F] float32
     o = lsh_attention_core(qv_t[..., :d_qk], qv_t[..., d_qk:], buckets, mask, chunk_len=chunk_len,
                            n_chunks_before=n_chunks_before, n_chunks_after=n_chunks_after, causal=causal,
                            attention_dropout=attention_dropout, attend_rng=attend_rng, n_bucket_ids=n_bucket_ids,
@@ -318,7 +319,10 @@ def lsh_self_attention(x, weights, state, rng, mask=None, *, n_heads, chunk_len=
     Parameters
     ----------
     x
-        inputs `[batch, seq_len, d_model]`, float; `seq_len` a multiple of `chunk_len`.
+        inputs `[batch, seq_len, d_model]`, float; `seq_len` a multiple of `chunk_len`. Computed in float32, unless
+        `x` and the weights are all bfloat16 (or all float16): then the projections and the attention products run
+        in that dtype, the softmax, logsumexp, round combination and every sum in float32 (`compute_dtype`); the
+        output is in `x`'s dtype.
     weights
         `(w_q [heads, d_model, d_qk], w_v [heads, d_model, d_v], w_o [heads, d_v, d_model])`.
     state
@@ -358,20 +362,23 @@ def lsh_self_attention(x, weights, state, rng, mask=None, *, n_heads, chunk_len=
     rng = check_prng_key("rng", rng)
     old_keys, typed_keys = _check_state(state, x.shape[0], n_heads, n_hashes, x.shape[1], update_state)
     in_dtype = x.dtype
-    x = x.astype(jnp.float32)
-    w_q, w_v, w_o = (w.astype(jnp.float32) for w in weights)
+    dtype = compute_dtype(x, *weights)  # float32, or bfloat16 / float16 when x and the weights all are
+    x = x.astype(dtype)
+    w_q, w_v, w_o = (w.astype(dtype) for w in weights)
     B, L, D = x.shape
     H, d, e = n_heads, w_q.shape[-1], w_v.shape[-1]
     attend_rng, output_rng = jax.random.split(rng)
 
     # One [B*L, D] x [D, H*(dqk+dv)] projection; rows come out as (b*L + t)*H + h.
     w_qv = jnp.transpose(jnp.concatenate([w_q, w_v], axis=-1), (1, 0, 2)).reshape(D, H * (d + e))
-    qv = (x.reshape(B * L, D) @ w_qv).reshape(B, L, H, d + e)
+    qv = jnp.matmul(x.reshape(B * L, D), w_qv, preferred_element_type=jnp.float32)
+    qv = qv.astype(dtype).reshape(B, L, H, d + e)
 
     total = n_buckets_total(n_buckets, n_hashes, L, chunk_len, masked=mask is not None)
     if update_state:
         hash_keys, hash_subkeys = split_rngs(old_keys.reshape(B, H, 2))
-        buckets = hash_buckets_by_round(lax.stop_gradient(qv[..., :d]), hash_subkeys, n_buckets, n_hashes, mask,
+        queries = lax.stop_gradient(qv[..., :d]).astype(jnp.float32)  # hashed in float32 (half precision too)
+        buckets = hash_buckets_by_round(queries, hash_subkeys, n_buckets, n_hashes, mask,
                                         chunk_len=chunk_len, layout="blhd", hash_block_rows=tuning.hash_block_rows)
         stored = add_round_offsets(buckets, total).reshape(B * H, n_hashes * L)
         padding = bucket_state_padding(n_hashes, L, max_length_for_buckets)
@@ -391,7 +398,7 @@ def lsh_self_attention(x, weights, state, rng, mask=None, *, n_heads, chunk_len=
               causal=causal, attention_dropout=attention_dropout, attend_rng=attend_rng, n_bucket_ids=total,
               attend_across_buckets=attend_across_buckets, allow_duplicate_attention=allow_duplicate_attention)
     o = attend(qv, buckets, mask, d_qk=d, tuning=tuning, **kw)  # [B * L, H * e]
-    out = (o @ w_o.reshape(H * e, D)).reshape(B, L, D)
+    out = jnp.matmul(o.astype(dtype), w_o.reshape(H * e, D), preferred_element_type=jnp.float32).reshape(B, L, D)
     if output_dropout > 0.0:
         out = out * dropout_multiplier(output_rng, output_dropout, (D,), out.dtype)
     return out.astype(in_dtype), new_state

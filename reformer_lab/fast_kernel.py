@@ -81,7 +81,7 @@ def _attention_step(table, src, q_info, k_info, mult, cfg):
         lse = m + jnp.log(s)
         if mult is not None:
             w = w * mult
-        o = jnp.einsum("mnck,mnke->mnce", w, v) * jnp.exp(m - lse)
+        o = jnp.einsum("mnck,mnke->mnce", w.astype(v.dtype), v, preferred_element_type=jnp.float32) * jnp.exp(m - lse)
         return o, lse[..., 0]
 
     return step
@@ -115,8 +115,9 @@ def _attend_and_combine(table, src, inverse, q_info, k_info, mult, cfg):
         lse_all = lax.dynamic_update_slice_in_dim(lse_all, lse, r * per_round, 0)
         return acc, m_new, s, lse_all
 
-    init = (jnp.zeros((rows, e), table.dtype), jnp.full((rows,), -jnp.inf, table.dtype),
-            jnp.zeros((rows,), table.dtype), jnp.zeros((n_chunks, N, c), table.dtype))
+    f32 = jnp.float32  # the running sums in float32 whatever the table holds (half precision too)
+    init = (jnp.zeros((rows, e), f32), jnp.full((rows,), -jnp.inf, f32), jnp.zeros((rows,), f32),
+            jnp.zeros((n_chunks, N, c), f32))
     acc, m, s, lse_all = lax.fori_loop(0, R, one_round, init)
     # Trax: out = sum_r o_r exp(l_r - LSE), LSE = logsumexp_r(l_r) = m + log(s). Factoring exp(m - LSE)
     # out of the sum keeps Trax's rounding of LSE (it matters where l_r ~ -1e5: self-only rows).
@@ -211,6 +212,7 @@ def _lac_bwd(cfg, res, g):
     n_chunks, N, c = src.shape
     F = table.shape[-1]
     W = M + before + after  # the chunks one block's windows cover
+    f32, low = jnp.float32, table.dtype  # products in the table's dtype (half precision too), sums in float32
     # Round combine: out = sum_r w_r o_r, w = Trax's exp(l - logsumexp(l)).
     # g l_r = w_r (g.o_r - g.out / sum_r w_r); folding into the attention
     # softmax backward leaves  g_s = w p (g_p - g_out / rowsum(p)).
@@ -236,19 +238,21 @@ def _lac_bwd(cfg, res, g):
         g_o = _rows(g, lax.dynamic_slice_in_dim(src, b * M, M, 0))  # [M, N, c, e]
         p = jnp.exp(masked_dots(q, k, qi, ki, cfg.causal, cfg.masked, True, cfg.rule) - lse_b)  # [M, N, K, c]
         p_dropped = p if mult is None else p * mult_t
-        g_p = jnp.einsum("mnke,mnce->mnkc", v, g_o)
+        g_p = jnp.einsum("mnke,mnce->mnkc", v, g_o.astype(low), preferred_element_type=f32)
         if mult is not None:
             g_p = g_p * mult_t
         g_s = (w_b * p) * (g_p - g_out_b / jnp.maximum(jnp.sum(p, axis=-2, keepdims=True), 1e-30))  # 0 if skipped
-        g_q = jnp.einsum("mnkc,mnkd->mncd", g_s, k)
-        g_kv = jnp.concatenate([jnp.einsum("mnkc,mncd->mnkd", g_s, q),
-                                jnp.einsum("mnkc,mnce->mnke", p_dropped, jnp.swapaxes(w_b, -1, -2) * g_o)], axis=-1)
+        g_q = jnp.einsum("mnkc,mnkd->mncd", g_s.astype(low), k, preferred_element_type=f32)
+        g_v = jnp.einsum("mnkc,mnce->mnke", p_dropped.astype(low), (jnp.swapaxes(w_b, -1, -2) * g_o).astype(low),
+                         preferred_element_type=f32)
+        g_kv = jnp.concatenate([jnp.einsum("mnkc,mncd->mnkd", g_s.astype(low), q, preferred_element_type=f32), g_v],
+                               axis=-1)
         # offset i's keys are window chunks before + i .. before + i + M - 1: their gradients are summed per chunk,
         # so that each chunk goes through the key-normalisation VJP once
-        g_win = jnp.zeros((W, N, c, F), table.dtype)
+        g_win = jnp.zeros((W, N, c, F), f32)
         for n, i in enumerate(range(-before, after + 1)):
             g_win = g_win.at[before + i : before + i + M].add(g_kv[:, :, n * c : (n + 1) * c])
-        g_rows = _norm_keys_vjp(raw, g_win[..., :d], d).at[before : before + M].add(g_q)
+        g_rows = _norm_keys_vjp(raw.astype(f32), g_win[..., :d], d).at[before : before + M].add(g_q)
         return jnp.concatenate([g_rows, g_win[..., d:]], axis=-1)
 
     window_ids = jnp.arange(W, dtype=jnp.int32)
@@ -257,8 +261,8 @@ def _lac_bwd(cfg, res, g):
         idx = _rows(src, (b * M - before + window_ids) % n_chunks)  # [W, N, c]: the window chunks' table rows
         return g_table.at[idx.reshape(-1)].add(window_grads(b).reshape(-1, F), mode="promise_in_bounds")
 
-    g_table = lax.fori_loop(0, n_chunks // M, body, jnp.zeros_like(table))
-    return g_table, None, None, None, None, None
+    g_table = lax.fori_loop(0, n_chunks // M, body, jnp.zeros(table.shape, f32))  # accumulated in float32
+    return g_table.astype(table.dtype), None, None, None, None, None
 
 
 lsh_attend_combine.defvjp(_lac_fwd, _lac_bwd)

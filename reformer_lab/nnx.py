@@ -100,7 +100,8 @@ def _project(module, x):
     N, H = module.num_heads, module.head_dim
     w = jnp.concatenate([module.query.kernel[...], module.value.kernel[...]], axis=-1).reshape(D, N * 2 * H)
     dtype = module.dtype or jnp.result_type(x.dtype, w.dtype)
-    qv = (x.astype(dtype).reshape(B * T, D) @ w.astype(dtype)).reshape(B, T, N, 2 * H)
+    qv = jnp.matmul(x.astype(dtype).reshape(B * T, D), w.astype(dtype), preferred_element_type=jnp.float32)
+    qv = qv.astype(dtype).reshape(B, T, N, 2 * H)  # accumulated in float32, stored in the compute dtype
     if module.use_bias:
         qv = qv + jnp.concatenate([module.query.bias[...], module.value.bias[...]], axis=-1).astype(dtype)
     return qv[..., :H], qv[..., H:]
@@ -177,12 +178,14 @@ def _decode(module, x):
 # %% ../nbs/13c_nnx.ipynb #81621dce
 @_init_signature
 class LSHBlock(nnx.Module):
-    "One pre-norm block: `h + attention(norm(h))`, then `h + mlp(norm(h))`; `[B, T, d_model]` -> the same."
+    """One pre-norm block: `h + attention(norm(h))`, then `h + mlp(norm(h))`; `[B, T, d_model]` -> the same.
+    `dtype`: the computation dtype of every layer (None: float32; the parameters stay float32)."""
 
-    def __init__(self, d_model, num_heads, d_ff, *, rngs, **attention):
-        self.ln_attn, self.ln_ff = nnx.LayerNorm(d_model, rngs=rngs), nnx.LayerNorm(d_model, rngs=rngs)
-        self.attn = LSHSelfAttention(num_heads, d_model, is_causal=True, rngs=rngs, **attention)
-        self.ff_in, self.ff_out = nnx.Linear(d_model, d_ff, rngs=rngs), nnx.Linear(d_ff, d_model, rngs=rngs)
+    def __init__(self, d_model, num_heads, d_ff, *, rngs, dtype=None, **attention):
+        norm, dense = (functools.partial(layer, dtype=dtype, rngs=rngs) for layer in (nnx.LayerNorm, nnx.Linear))
+        self.ln_attn, self.ln_ff = norm(d_model), norm(d_model)
+        self.attn = LSHSelfAttention(num_heads, d_model, is_causal=True, rngs=rngs, dtype=dtype, **attention)
+        self.ff_in, self.ff_out = dense(d_model, d_ff), dense(d_ff, d_model)
 
     def __call__(self, h, mask=None, hash_key=None, decode=None):
         h = h + self.attn(self.ln_attn(h), mask=mask, hash_key=hash_key, decode=decode)
@@ -191,17 +194,23 @@ class LSHBlock(nnx.Module):
 # %% ../nbs/13c_nnx.ipynb #2ee51687
 @_init_signature
 class LSHLanguageModel(nnx.Module):
-    "A decoder of `num_layers` `LSHBlock`s: int tokens `[B, T]` -> logits `[B, T, vocab_size]` (`T <= max_len`)."
+    """A decoder of `num_layers` `LSHBlock`s: int tokens `[B, T]` -> logits `[B, T, vocab_size]` (`T <= max_len`).
+    `dtype`: the computation dtype of every layer, bfloat16 for example (None: float32); parameters stay float32."""
 
-    def __init__(self, vocab_size, max_len, d_model=64, num_heads=4, d_ff=128, num_layers=2, *, rngs, **attention):
-        self.embed = nnx.Embed(vocab_size, d_model, rngs=rngs)
+    def __init__(self, vocab_size, max_len, d_model=64, num_heads=4, d_ff=128, num_layers=2, *, rngs, dtype=None,
+                 **attention):
+        self.dtype = dtype
+        self.embed = nnx.Embed(vocab_size, d_model, dtype=dtype, rngs=rngs)
         self.pos = nnx.Param(0.1 * jax.random.normal(rngs.params(), (max_len, d_model)))
-        self.blocks = nnx.List([LSHBlock(d_model, num_heads, d_ff, rngs=rngs, **attention) for _ in range(num_layers)])
-        self.ln_out, self.readout = nnx.LayerNorm(d_model, rngs=rngs), nnx.Linear(d_model, vocab_size, rngs=rngs)
+        self.blocks = nnx.List([LSHBlock(d_model, num_heads, d_ff, rngs=rngs, dtype=dtype, **attention)
+                                for _ in range(num_layers)])
+        self.ln_out = nnx.LayerNorm(d_model, dtype=dtype, rngs=rngs)
+        self.readout = nnx.Linear(d_model, vocab_size, dtype=dtype, rngs=rngs)
 
     def __call__(self, tokens, mask=None, hash_keys=None):
         "`hash_keys`: one per block (default: each block draws its own)."
         h = self.embed(tokens) + self.pos[: tokens.shape[1]]
+        h = h if self.dtype is None else h.astype(self.dtype)
         for block, key in zip(self.blocks, hash_keys or [None] * len(self.blocks)):
             h = block(h, mask, key)
         return self.readout(self.ln_out(h))

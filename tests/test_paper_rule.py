@@ -11,6 +11,7 @@ import pytest
 from reformer_lab.decode import decode_and_compare
 from reformer_lab.fast import lsh_attention_core, lsh_dense_reference, rows_seeing_others
 from reformer_lab.fast_kernel import lsh_attention_blocked
+from reformer_lab.primitives import Tuning
 
 B, H, L, D_QK, D_V = 2, 2, 32, 8, 8
 RULES = list(itertools.product((True, False), (True, False)))  # (attend_across_buckets, allow_duplicate_attention)
