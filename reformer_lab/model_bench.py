@@ -497,7 +497,8 @@ def plot_model_profile(rows, path=None):
         ax.set_xticks([0, 1], ["Trax's attention", "FastLSHSelfAttention"])
         ax.set_ylabel("seconds (median)"); ax.grid(True, axis="y", alpha=0.3)
         ax.set_title(f"ReformerLM training step, {length:,} tokens", fontsize=10)
-    axes[0][0].legend(fontsize=8, loc="upper right")
+        ax.set_ylim(ax.get_ylim()[0], 1.3 * ax.get_ylim()[1])  # room for the legend above the bars
+    axes[0][0].legend(fontsize=8, loc="upper center", ncol=3)
     return finish_figure(fig, path)
 
 def save_profile(rows, path, command=None, repeats=None):
