@@ -296,7 +296,8 @@ def _profile_case(model, length, batch):
     """Zero-argument calls of the model's training step and of each part alone (the first attention layer's forward
     and its reversible backward, the first feed-forward block's forward and its forward+backward, the model without
     its reversible layers and its loss, fwd+bwd, and Adam's update), how many times the step runs each, and XLA's
-    memory analysis of the step and of the attention's backward."""
+    memory analysis of the step and of the attention's backward. One more call, `attention_vjp`, is not in the step
+    (count 0): the layer's `jax.vjp` of `pure_fn`, the forward+backward that the layer benchmark times."""
     import jax
     from trax import optimizers
     attention, feed_forward, ends = _model_parts(model)
@@ -313,21 +314,25 @@ def _profile_case(model, length, batch):
                                                                          update_state=False))
     ff_fwd = jax.jit(lambda x, w, s, r: ff.pure_fn(x, w, s, r)[0])
 
-    def ff_vjp(x, w, s, r, g):
-        out, pull_back = jax.vjp(lambda x, w: ff.pure_fn(x, w, s, r)[0], x, w)
-        return out, pull_back(g)
-    ff_bwd, ends_grads = jax.jit(ff_vjp), loss_and_grads(ends)
+    def vjp_of(layer):
+        def fwd_bwd(x, w, s, r, g):
+            out, pull_back = jax.vjp(lambda x, w: layer.pure_fn(x, w, s, r)[0], x, w)
+            return out, pull_back(g)
+        return jax.jit(fwd_bwd)
+    ff_bwd, att_vjp, ends_grads = vjp_of(ff), vjp_of(att), loss_and_grads(ends)
     update = jax.jit(lambda g, w, s, p, c: optimizer.tree_update(c, g, w, s, p, store_slots=False))
     calls = dict(
         step=lambda: step(*step_args),
         attention_fwd=lambda: att_fwd(x, att.weights, att.state, rng),
         attention_bwd=lambda: att_bwd(x, att.weights, new_state, rng, g),
+        attention_vjp=lambda: att_vjp(x, att.weights, att.state, rng, g),
         feed_forward_fwd=lambda: ff_fwd(x, ff.weights, ff.state, rng),
         feed_forward_bwd=lambda: ff_bwd(x, ff.weights, ff.state, rng, g),
         embedding_and_loss=lambda: ends_grads(ends.weights, ends.state, tokens, rng),
         optimizer=lambda: update(model.weights, model.weights, slots, opt_params, count))
-    counts = dict(step=1, attention_fwd=len(attention), attention_bwd=len(attention), feed_forward_fwd=len(feed_forward),
-                  feed_forward_bwd=len(feed_forward), embedding_and_loss=1, optimizer=1)
+    counts = dict(step=1, attention_fwd=len(attention), attention_bwd=len(attention), attention_vjp=0,
+                  feed_forward_fwd=len(feed_forward), feed_forward_bwd=len(feed_forward), embedding_and_loss=1,
+                  optimizer=1)
     memory = dict(step=memory_parts(step, *step_args),
                   attention_bwd=memory_parts(att_bwd, x, att.weights, new_state, rng, g))
     return calls, counts, memory
