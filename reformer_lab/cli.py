@@ -274,6 +274,11 @@ def _add_mode_options(bench):
     bench.add_argument("--model-out", default=None, help="save the --model timings as JSON here")
     bench.add_argument("--model-plot", default="reformer_lab_model.png",
                        help="save the --model plot here (default reformer_lab_model.png)")
+    bench.add_argument("--model-profile", action="store_true",
+                       help="instead of the table: where the --model step's time and memory go, for both models at each "
+                            "of --lengths: attention, feed-forward, embedding+loss, Adam and the rest, each timed alone "
+                            "in one round-robin with the step; Amdahl's bound; XLA's memory analysis")
+    bench.add_argument("--model-profile-out", default=None, help="save the --model-profile results as JSON here")
     bench.add_argument("--floor", action="store_true",
                        help="instead of the table: fast and trax at 16k with 4 rounds next to a 4096x4096 matmul, in "
                             "--rounds independent round-robins: each pass as a fraction of its matmul floor, and the "
@@ -349,7 +354,7 @@ def build_parser():
 
 # %% ../nbs/90_cli.ipynb #ca72f0ab
 LIMIT_MODES = ("floor", "longest", "matrix")  # instead of the table; combined, they run in this order
-SINGLE_MODES = ("model", "decode", "api", "seq_sharding", "sweep")  # instead of the table, each on its own
+SINGLE_MODES = ("model", "model_profile", "decode", "api", "seq_sharding", "sweep")  # instead of the table, each on its own
 
 def bench_modes(args):
     "What `reformer-lab bench` runs: `['table']`, one of `SINGLE_MODES`, or some of `LIMIT_MODES`, in that order."
@@ -376,7 +381,8 @@ OPTION_MODES = {  # option (argparse dest): the runs that use it ("stages"/"scal
     "include": ("table",), "out": ("table",), "plot": ("table",), "stages": ("table",),
     "scaling": ("table",), "stages_out": ("stages",), "scaling_out": ("scaling",),
     "decode_out": ("decode",), "decode_plot": ("decode",),
-    "model_out": ("model",), "model_plot": ("model",), "model_layers": ("model",),
+    "model_out": ("model",), "model_plot": ("model",), "model_layers": ("model", "model_profile"),
+    "model_profile_out": ("model_profile",),
     "floor_out": ("floor",), "longest_out": ("longest",), "matrix_out": ("matrix",), "rounds": ("floor", "matrix"),
     "api_out": ("api",), "seq_sharding_out": ("seq_sharding",), "devices": ("seq_sharding",),
     "sweep_points": ("sweep",), "sweep_seed": ("sweep",), "sweep_set": ("sweep",), "sweep_out": ("sweep",),
@@ -440,7 +446,7 @@ def check_output_path(option, path, figure=False):
 
 # %% ../nbs/90_cli.ipynb #2a2c560d
 OUTPUTS = {"table": ("out", "plot"), "stages": ("stages_out",), "scaling": ("scaling_out",),
-           "decode": ("decode_out", "decode_plot"), "model": ("model_out", "model_plot"),
+           "decode": ("decode_out", "decode_plot"), "model": ("model_out", "model_plot"), "model_profile": ("model_profile_out",),
            "floor": ("floor_out",), "longest": ("longest_out",), "matrix": ("matrix_out",),
            "api": ("api_out",), "seq_sharding": ("seq_sharding_out",),
            "sweep": ("sweep_out", "sweep_plot")}  # what each run writes
@@ -498,7 +504,8 @@ def _check_decode(args):
 def _check_model(args):
     "Raise ValueError unless every length is in whole chunks."
     from reformer_lab.bench import CHUNK_LEN
-    check_multiples("--lengths", args.lengths, CHUNK_LEN, f"--model needs whole chunks of {CHUNK_LEN} tokens")
+    mode = "--model-profile" if args.model_profile else "--model"
+    check_multiples("--lengths", args.lengths, CHUNK_LEN, f"{mode} needs whole chunks of {CHUNK_LEN} tokens")
 
 # %% ../nbs/90_cli.ipynb #66d42aab
 def sweep_space(args):
@@ -535,7 +542,7 @@ def check_bench_args(args):
     check_mode_options(args, modes)
     check_repeated("--lengths", args.lengths)
     check_repeated("--n-hashes", args.n_hashes)
-    {"table": _check_table, "decode": _check_decode, "model": _check_model, "sweep": sweep_space}.get(
+    {"table": _check_table, "decode": _check_decode, "model": _check_model, "model_profile": _check_model, "sweep": sweep_space}.get(
         modes[0], lambda args: None)(args)
     check_outputs(args, bench_uses(args, modes))
     return modes
@@ -633,6 +640,18 @@ def _run_model(args):
     model_bench.plot_model_bench(rows, args.model_plot)
     print(f"plot saved to {args.model_plot}")
 
+def _run_model_profile(args):
+    "Where the step's time and memory go (17_model_bench): the split, Amdahl's bound, the memory account, and JSON."
+    from reformer_lab import model_bench
+    rows = model_bench.model_profile(lengths=tuple(args.lengths), n_layers=args.model_layers,
+                                     n_hashes=_shown_rounds(args.n_hashes), repeats=args.repeats)
+    for show in (model_bench.format_model_profile, model_bench.format_profile_bound, model_bench.format_profile_memory):
+        print(show(rows))
+    if args.model_profile_out:
+        model_bench.save_profile(rows, args.model_profile_out, command=args.command_line, repeats=args.repeats)
+        print(f"results saved to {args.model_profile_out}")
+
+
 # %% ../nbs/90_cli.ipynb #f938eed9
 def _run_limits(args):
     "`--floor`, `--longest`, `--matrix` (those asked for, in that order; 18_limits): each table, and its JSON if asked."
@@ -698,7 +717,7 @@ def checked_runner(args):
         check_demo_args(args)
         return _run_demo
     modes = check_bench_args(args)
-    return {"table": _run_table, "decode": _run_decode, "model": _run_model, "api": _run_api,
+    return {"table": _run_table, "decode": _run_decode, "model": _run_model, "model_profile": _run_model_profile, "api": _run_api,
             "seq_sharding": _run_seq_sharding, "sweep": _run_sweep}.get(modes[0], _run_limits)
 
 # %% ../nbs/90_cli.ipynb #89299bc2
