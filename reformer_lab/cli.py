@@ -300,12 +300,17 @@ def _add_mode_options(bench):
 
 # %% ../nbs/90_cli.ipynb #e916c7ef
 def _add_way_options(bench):
-    "The options of two more runs instead of the table: `--api` (13d_ways_in) and `--seq-sharding` (16c)."
+    "The options of three more runs instead of the table: `--api` (13d_ways_in), `--precision` (15c) and `--seq-sharding` (16c)."
     bench.add_argument("--api", action="store_true",
                        help="instead of the table: the same attention as a JAX function, an NNX module, the fast "
                             "path and Trax's layer at 16k with 4 rounds, forward and forward+backward, round-robin "
                             "(ignores --lengths, --n-hashes, --include)")
     bench.add_argument("--api-out", default=None, help="save the --api timings as JSON here")
+    bench.add_argument("--precision", action="store_true",
+                       help="instead of the table: the fast path at 16k with 4 rounds in float32, bfloat16 and float16, "
+                            "forward and forward+backward, round-robin (15c_precision; ignores --lengths, --n-hashes, "
+                            "--include)")
+    bench.add_argument("--precision-out", default=None, help="save the --precision timings as JSON here")
     bench.add_argument("--seq-sharding", action="store_true",
                        help="instead of the table: the sequence split over --devices simulated CPU devices against "
                             "one device: memory per device, time per step, the longest length at a fixed memory, "
@@ -354,7 +359,7 @@ def build_parser():
 
 # %% ../nbs/90_cli.ipynb #ca72f0ab
 LIMIT_MODES = ("floor", "longest", "matrix")  # instead of the table; combined, they run in this order
-SINGLE_MODES = ("model", "model_profile", "decode", "api", "seq_sharding", "sweep")  # instead of the table, each on its own
+SINGLE_MODES = ("model", "model_profile", "decode", "api", "precision", "seq_sharding", "sweep")  # instead of the table, each on its own
 
 def bench_modes(args):
     "What `reformer-lab bench` runs: `['table']`, one of `SINGLE_MODES`, or some of `LIMIT_MODES`, in that order."
@@ -382,13 +387,13 @@ OPTION_MODES = {  # option (argparse dest): the runs that use it ("stages"/"scal
     "scaling": ("table",), "stages_out": ("stages",), "scaling_out": ("scaling",),
     "decode_out": ("decode",), "decode_plot": ("decode",),
     "model_out": ("model",), "model_plot": ("model",), "model_layers": ("model", "model_profile"),
-    "model_profile_out": ("model_profile",),
+    "model_profile_out": ("model_profile",), "precision_out": ("precision",),
     "floor_out": ("floor",), "longest_out": ("longest",), "matrix_out": ("matrix",), "rounds": ("floor", "matrix"),
     "api_out": ("api",), "seq_sharding_out": ("seq_sharding",), "devices": ("seq_sharding",),
     "sweep_points": ("sweep",), "sweep_seed": ("sweep",), "sweep_set": ("sweep",), "sweep_out": ("sweep",),
     "sweep_plot": ("sweep",),
 }
-FIXED_CASES = LIMIT_MODES + ("api", "seq_sharding", "sweep")  # runs of fixed cases: their help says they ignore --include
+FIXED_CASES = LIMIT_MODES + ("api", "precision", "seq_sharding", "sweep")  # runs of fixed cases: their help says they ignore --include
 
 def check_mode_options(args, modes):
     "Raise ValueError naming the first option given (not its default) that none of the runs `modes` uses."
@@ -448,7 +453,7 @@ def check_output_path(option, path, figure=False):
 OUTPUTS = {"table": ("out", "plot"), "stages": ("stages_out",), "scaling": ("scaling_out",),
            "decode": ("decode_out", "decode_plot"), "model": ("model_out", "model_plot"), "model_profile": ("model_profile_out",),
            "floor": ("floor_out",), "longest": ("longest_out",), "matrix": ("matrix_out",),
-           "api": ("api_out",), "seq_sharding": ("seq_sharding_out",),
+           "api": ("api_out",), "precision": ("precision_out",), "seq_sharding": ("seq_sharding_out",),
            "sweep": ("sweep_out", "sweep_plot")}  # what each run writes
 
 def check_outputs(args, uses):
@@ -640,6 +645,7 @@ def _run_model(args):
     model_bench.plot_model_bench(rows, args.model_plot)
     print(f"plot saved to {args.model_plot}")
 
+# %% ../nbs/90_cli.ipynb #c76a6294
 def _run_model_profile(args):
     "Where the step's time and memory go (17_model_bench): the split, Amdahl's bound, the memory account, and JSON."
     from reformer_lab import model_bench
@@ -650,7 +656,6 @@ def _run_model_profile(args):
     if args.model_profile_out:
         model_bench.save_profile(rows, args.model_profile_out, command=args.command_line, repeats=args.repeats)
         print(f"results saved to {args.model_profile_out}")
-
 
 # %% ../nbs/90_cli.ipynb #f938eed9
 def _run_limits(args):
@@ -685,6 +690,18 @@ def _run_api(args):
                       indent=1)
         print(f"results saved to {args.api_out}")
 
+# %% ../nbs/90_cli.ipynb #4c3b3142
+def _run_precision(args):
+    "The fast path in float32, bfloat16 and float16, forward and forward+backward, round-robin (15c): table, JSON."
+    from reformer_lab import limits, precision
+    from reformer_lab.report import save_json
+    rows = precision.precision_speed(repeats=args.repeats)
+    print(precision.format_precision_speed(rows))
+    if args.precision_out:
+        save_json(dict(rows=rows, repeats=args.repeats, command=args.command_line, **limits.run_conditions()),
+                  args.precision_out)
+        print(f"results saved to {args.precision_out}")
+
 # %% ../nbs/90_cli.ipynb #9ee6b691
 def _run_seq_sharding(args):
     "The sequence sharded over `--devices` simulated devices against one device (16c), in a fresh process: table, JSON."
@@ -718,6 +735,7 @@ def checked_runner(args):
         return _run_demo
     modes = check_bench_args(args)
     return {"table": _run_table, "decode": _run_decode, "model": _run_model, "model_profile": _run_model_profile, "api": _run_api,
+            "precision": _run_precision,
             "seq_sharding": _run_seq_sharding, "sweep": _run_sweep}.get(modes[0], _run_limits)
 
 # %% ../nbs/90_cli.ipynb #89299bc2

@@ -17,6 +17,7 @@ import numpy as onp
 from .bench import (CHUNK_LEN, D_HEAD, D_MODEL, LSH_CONFIG, N_HEADS, finish_figure, peak_bytes,
                                 time_interleaved)
 from .checks import check_chunking, check_int
+from .backend import import_trax
 
 # %% ../nbs/17_model_bench.ipynb #a1f0c009
 MODEL_CONFIG = dict(vocab_size=256, d_model=D_MODEL, d_ff=512, d_attention_key=D_HEAD, d_attention_value=D_HEAD,
@@ -53,7 +54,7 @@ def reformer_lm_pair(length, n_layers=2, n_hashes=4, batch=1, seed=1):
     import jax
     from reformer_lab.backend import quiet_stderr
     from reformer_lab.fast_layer import FastLSHSelfAttention
-    from reformer_lab.layers import tl
+    tl = import_trax().layers  # Trax through the backend floor (a clear error without the trax extra)
     from trax import shapes
     with quiet_stderr():  # importing trax.models prints gym's deprecation notice
         from trax import models
@@ -122,7 +123,7 @@ def reversible_backward_code(model):
     Reads Trax 1.4.1's `ReversibleHalfResidual`, which binds `attention_layer.forward_and_or_backward` when the
     model is built (`_attention_layer`, `_forward_and_or_backward`).
     """
-    from reformer_lab.layers import tl
+    tl = import_trax().layers  # Trax through the backend floor (a clear error without the trax extra)
     found = []
 
     def walk(layer):
@@ -264,6 +265,7 @@ def amdahl_bound(share, speedup):
     rest = 1.0 - share
     return float("inf") if rest == 0 and speedup == float("inf") else 1.0 / (rest + share / speedup)
 
+# %% ../nbs/17_model_bench.ipynb #4a394671
 def speedup_needed(share, target):
     """The speed-up the part that takes `share` of the time needs for the whole to run `target` times faster
     (Amdahl's law solved for the part), or `inf` when even an infinitely fast part falls short."""
@@ -286,11 +288,12 @@ def memory_parts(jitted, *args):
     except Exception:  # some backends do not report
         return None
 
+# %% ../nbs/17_model_bench.ipynb #a18c369b
 def _model_parts(model):
     """The layers of a `ReformerLM` the profile times apart: its attention layers and feed-forward blocks (inside the
     `ReversibleSerial`), and a `tl.Serial` of everything outside it (shift, embedding, positional encoding, `Dup`,
     `Concatenate`, the last layer norm and the projection onto the vocabulary), which shares the model's layers."""
-    from reformer_lab.layers import tl
+    tl = import_trax().layers  # Trax through the backend floor (a clear error without the trax extra)
     i = next(i for i, l in enumerate(model.sublayers) if isinstance(l, tl.ReversibleSerial))
     halves = [l for l in model.sublayers[i].sublayers if isinstance(l, tl.ReversibleHalfResidual)]
     attention = [h._attention_layer for h in halves if h._attention_layer is not None]
@@ -450,6 +453,7 @@ def format_model_profile(rows):
         lines.append(f"{r['length']:>7}{r['name']:>6}{1e3 * step:>9,.0f}{parts}")
     return "\n".join(lines)
 
+# %% ../nbs/17_model_bench.ipynb #18f9c7d5
 def format_profile_bound(rows, target=1.6):
     "`profile_bound` as a plain-text table: what the attention's speed-up can give the step, and what it gave."
     header = (f"{'length':>7}{'attention share':>17}{'attention x':>13}{'Amdahl bound x':>16}{'limit x':>9}"
@@ -460,6 +464,7 @@ def format_profile_bound(rows, target=1.6):
                      f"{b['limit_x']:>9.2f}{b['measured_x']:>12.2f}{b['needed_x']:>18.2f}")
     return "\n".join(lines)
 
+# %% ../nbs/17_model_bench.ipynb #c8acc792
 def format_profile_memory(rows):
     """XLA's memory analysis of `model_profile`'s rows as a plain-text table (MiB): the step's temporaries, arguments
     and outputs, the attention's reversible backward alone, and the fast VJP's residuals."""
@@ -512,6 +517,7 @@ def plot_model_profile(rows, path=None):
     axes[0][0].legend(fontsize=8, loc="upper center", ncol=3)
     return finish_figure(fig, path)
 
+# %% ../nbs/17_model_bench.ipynb #cdcbc042
 def save_profile(rows, path, command=None, repeats=None):
     "Write `model_profile`'s rows to JSON with `bench.save_results`' meta, the command and `limits.run_conditions()`."
     from reformer_lab import limits
