@@ -418,7 +418,7 @@ def stage_calls(length=16384, n_hashes=4):
     import functools
     import jax
     import jax.numpy as jnp
-    from reformer_lab import fast, fast_kernel
+    from reformer_lab import fast, fast_kernel, primitives
     from reformer_lab.checks import resolve_n_buckets
     x, _ = _inputs(length)
     (w_q, w_v, w_o), (buckets, keys) = fast.init_lsh_params(jax.random.PRNGKey(0), 1, length, D_MODEL, N_HEADS,
@@ -428,11 +428,11 @@ def stage_calls(length=16384, n_hashes=4):
     project = jax.jit(lambda x: (x.reshape(L, D_MODEL) @ w_qv).reshape(B, L, H, 2 * D_HEAD))
     qv = project(x)
     n_buckets = resolve_n_buckets(None, L, CHUNK_LEN)
-    hash_ = jax.jit(lambda qv: fast.hash_buckets_by_round(qv[..., :D_HEAD], keys.reshape(B, H, -1), n_buckets,
+    hash_ = jax.jit(lambda qv: primitives.hash_buckets_by_round(qv[..., :D_HEAD], keys.reshape(B, H, -1), n_buckets,
                                                           n_hashes, layout="blhd"))
     local = hash_(qv)
-    n_ids = fast.n_buckets_total(n_buckets, n_hashes, L)
-    sort = jax.jit(lambda local: fast.inverse_permutation(fast.sorted_positions(local.reshape(H, n_hashes, L), L, n_ids)))
+    n_ids = primitives.n_buckets_total(n_buckets, n_hashes, L)
+    sort = jax.jit(lambda local: primitives.inverse_permutation(primitives.sorted_positions(local.reshape(H, n_hashes, L), L, n_ids)))
     attend = functools.partial(fast_kernel.lsh_attention_blocked, d_qk=D_HEAD, chunk_len=CHUNK_LEN, n_chunks_before=1,
                                n_chunks_after=0, causal=True, n_bucket_ids=n_ids)
     attention = jax.jit(lambda qv, local: attend(qv, local, None))

@@ -289,7 +289,7 @@ def lsh_attention_blocked(qv, buckets, mask, *, d_qk, chunk_len, n_chunks_before
     chunk_len, n_chunks_before, n_chunks_after, causal, attention_dropout, attend_rng
         as in `fast.lsh_attention_rounds`.
     n_bucket_ids
-        how many bucket ids there can be (`fast.sorted_positions`: the fastest sort where it fits), or None.
+        how many bucket ids there can be (`primitives.sorted_positions`: the fastest sort where it fits), or None.
     attend_across_buckets, allow_duplicate_attention
         Trax's rule (both True) or the paper's (`11b_paper_rule`), as in `fast.lsh_attention_rounds`.
     tuning

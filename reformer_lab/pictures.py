@@ -335,7 +335,7 @@ def lsh_pattern(sorted_pos, chunk_len, n_chunks_before=1, n_chunks_after=0):
 # %% ../nbs/06_pictures.ipynb #a779c391
 def dense_lsh_attention(q, v, counts):
     """LSH attention computed densely: full shared-QK scores, each round's softmax over the keys it saw, rounds
-    mixed by their logsumexp. Equals `lsh_attention_core` for the same buckets (shared QK, not causal, no padding) under Trax's rule; the paper's rule in dense form is `fast.lsh_dense_reference` (it keeps a query's own key for a query that has no other).
+    mixed by their logsumexp. Equals `lsh_attention_core` for the same buckets (shared QK, not causal, no padding) under Trax's rule; the paper's rule in dense form is `exact.lsh_dense_reference` (it keeps a query's own key for a query that has no other).
 
     Parameters
     ----------

@@ -31,14 +31,14 @@ def global_ranks(buckets, total, axis_name):
     buckets
         int32 `[N, R, Lp]`: the buckets of this device's `Lp` positions (device `p` holds `p Lp ... (p+1) Lp - 1`).
     total
-        buckets per round (`fast.n_buckets_total`).
+        buckets per round (`primitives.n_buckets_total`).
     axis_name
         the mesh axis the sequence is split over.
 
     Returns
     -------
     result
-        int32 `[N, R, Lp]`, slots in `[0, P Lp)`: what `fast.inverse_permutation(fast.sorted_positions(...))`
+        int32 `[N, R, Lp]`, slots in `[0, P Lp)`: what `primitives.inverse_permutation(primitives.sorted_positions(...))`
         gives on one device for these positions.
     """
     N, R, Lp = buckets.shape
@@ -260,7 +260,7 @@ def seq_sharded_attention_core(q, v, buckets, mask, *, axis_name, n_devices, tot
     axis_name, n_devices
         the mesh axis the sequence is split over, and its size `P`.
     total
-        buckets per round (`fast.n_buckets_total`, the padding bucket included).
+        buckets per round (`primitives.n_buckets_total`, the padding bucket included).
     chunk_len, n_chunks_before, n_chunks_after, causal, attention_dropout, attend_rng
         as in `fast.lsh_attention_rounds` (`Lp` a multiple of `chunk_len`).
 

@@ -1,4 +1,4 @@
-"""`bench.exact_chunked_attention` against dense attention: outputs and gradients, over a grid of lengths and chunks.
+"""`exact.exact_chunked_attention` against dense attention: outputs and gradients, over a grid of lengths and chunks.
 
 The notebook (15_bench) checks one configuration; here: lengths that are and are not multiples of the chunks,
 query and key chunks of different lengths, chunks longer than the sequence, both loop variants (`skip_future`),
