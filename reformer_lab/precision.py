@@ -13,9 +13,10 @@ from .bench import time_interleaved
 from .checks import check_int
 from .fast import init_lsh_params, lsh_self_attention
 from .report import markdown_table
+from .primitives import HALF_DTYPES
 
 # %% ../nbs/15c_precision.ipynb #3d8dd466
-HALF = {"bfloat16": jnp.bfloat16, "float16": jnp.float16}
+HALF = {d.name: d for d in HALF_DTYPES}  # the half-precision dtypes of the policy, by name
 
 
 def _layer_inputs(length, batch, d_model, n_heads, d_head, n_hashes, seed):
