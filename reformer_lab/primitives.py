@@ -6,9 +6,10 @@
 __all__ = ['HALF_DTYPES', 'n_buckets_total', 'hash_buckets_by_round', 'add_round_offsets', 'hash_vectors', 'sorted_positions',
            'inverse_permutation', 'permute_in', 'permute_out', 'guard_nonfinite', 'normalize_keys', 'hard_mask',
            'masked_dots', 'dropout_multiplier', 'combine_rounds', 'sorted_key_info', 'with_rule_info', 'split_rngs',
-           'Tuning', 'check_tuning', 'compute_dtype']
+           'Tuning', 'check_tuning', 'half_dtypes_here', 'compute_dtype']
 
 # %% ../nbs/11c_primitives.ipynb #b615eb00
+import functools
 from typing import NamedTuple
 
 import jax
@@ -416,10 +417,33 @@ def check_tuning(tuning):
 HALF_DTYPES = (jnp.dtype(jnp.bfloat16), jnp.dtype(jnp.float16))
 
 
+@functools.cache
+def _compiles_on(dtype, platform):
+    "Whether XLA on `platform` compiles a conversion from float32 to `dtype` and back."
+    try:
+        jax.jit(lambda a: a.astype(dtype).astype(jnp.float32), backend=platform).lower(
+            jax.ShapeDtypeStruct((2,), jnp.float32)).compile()
+        return True
+    except jax.errors.JaxRuntimeError:
+        return False
+
+# %% ../nbs/11c_primitives.ipynb #069d6642
+def half_dtypes_here():
+    """The half dtypes of `HALF_DTYPES` that XLA compiles on the default device. XLA's CPU compiler needs the
+    processor's F16C instructions to convert float16 (on x86 CPUs before 2012, or with
+    `XLA_FLAGS=--xla_cpu_max_isa=SSE4_2`, float16 programs fail to link); bfloat16 converts everywhere."""
+    return tuple(d for d in HALF_DTYPES if _compiles_on(d, jax.default_backend()))
+
+# %% ../nbs/11c_primitives.ipynb #c4eeee03
 def compute_dtype(*arrays):
     """The dtype the projections and attention products run in: bfloat16 or float16 when every array is of that
-    dtype (the half-precision policy: softmax, logsumexp, round combination and sums stay in float32), else float32."""
+    dtype (the half-precision policy: softmax, logsumexp, round combination and sums stay in float32), else float32.
+    A half dtype XLA cannot compile here (`half_dtypes_here`) is a TypeError naming the ones it can."""
     dtypes = {jnp.dtype(a.dtype) for a in arrays}
-    if len(dtypes) == 1 and next(iter(dtypes)) in HALF_DTYPES:
-        return dtypes.pop()
-    return jnp.dtype(jnp.float32)
+    if len(dtypes) != 1 or next(iter(dtypes)) not in HALF_DTYPES:
+        return jnp.dtype(jnp.float32)
+    dtype = dtypes.pop()
+    if dtype not in half_dtypes_here():
+        raise TypeError(f"{dtype.name} does not compile on this device ({jax.default_backend()}: XLA's CPU compiler "
+                        f"needs the F16C instructions); use one of {[d.name for d in half_dtypes_here()]} or float32")
+    return dtype

@@ -14,6 +14,7 @@ from reformer_lab.attend import attend, mask_self_attention
 from reformer_lab.fast import init_lsh_params, lsh_self_attention
 from reformer_lab.fast_layer import FastLSHSelfAttention
 from reformer_lab.layers import OurLSHSelfAttention, OurSelfAttention, tl
+from half_dtypes import half_params, needs_float16
 
 B, L, D, H = 2, 32, 8, 2
 CONFIG = dict(n_heads=H, chunk_len=8, n_hashes=2, n_buckets=4)
@@ -89,7 +90,7 @@ def test_full_attention_zero_vectors_finite():
     assert bool(jnp.isfinite(out).all())
 
 
-@pytest.mark.parametrize("dtype", [jnp.float16, jnp.bfloat16])
+@pytest.mark.parametrize("dtype", half_params())
 @pytest.mark.parametrize("masked", [False, True])
 def test_half_precision_is_finite_and_close_to_float32(dtype, masked):
     "float16 / bfloat16 inputs: computed in float32 inside, output in the input dtype, close to the float32 result."
@@ -103,6 +104,7 @@ def test_half_precision_is_finite_and_close_to_float32(dtype, masked):
     onp.testing.assert_allclose(onp.asarray(out.astype(jnp.float32))[real], onp.asarray(ref)[real], atol=tol, rtol=tol)
 
 
+@needs_float16
 def test_half_precision_fast_layer_is_finite():
     layer = FastLSHSelfAttention(n_heads=H, d_qk=4, d_v=4, chunk_len=8, n_hashes=2, causal=True)
     x16 = X.astype(jnp.float16)

@@ -18,6 +18,7 @@ from reformer_lab.attend import attend, mask_self_attention, our_simple_attend
 from reformer_lab.bench import exact_chunked_attention
 from reformer_lab.decode import decode_step, init_decode_cache, prefill
 from reformer_lab.fast import full_shared_qk_attention, init_lsh_params, lsh_self_attention
+from half_dtypes import needs_float16
 
 B, L, D, H, d = 2, 32, 8, 2, 4
 KW = dict(n_heads=H, chunk_len=8, n_hashes=2, n_buckets=4)
@@ -97,6 +98,7 @@ def test_nan_weights_turn_every_output_nan():
     assert onp.isnan(onp.asarray(out)).all()
 
 
+@needs_float16
 def test_half_precision_padding_overflow():
     "float16 padding that overflows to inf: real outputs are those of finite padding."
     x16 = X.astype(jnp.float16)
