@@ -18,12 +18,12 @@ from .backend import import_trax
 from .report import markdown_table
 
 # %% ../nbs/13d_ways_in.ipynb #9e54f897
-def _timed(f, *args):
-    "`(forward, forward_and_backward)`: zero-argument calls of jitted `f(x, w)` and of its VJP (`args = x, w, cot`)."
-    x, w, cot = args
+def _timed(f, x, w, cot, extra=()):
+    """`(forward, forward_and_backward)`: zero-argument calls of jitted `f(x, w, *extra)` and of its VJP in `x` and
+    `w`. `extra` (hash state, keys, rngs) are arguments too, as a training step passes them, not constants."""
     fwd = jax.jit(f)
-    both = jax.jit(lambda x, w, cot: jax.vjp(f, x, w)[1](cot))
-    return (lambda: fwd(x, w)), (lambda: both(x, w, cot))
+    both = jax.jit(lambda x, w, cot, *extra: jax.vjp(lambda x, w: f(x, w, *extra), x, w)[1](cot))
+    return (lambda: fwd(x, w, *extra)), (lambda: both(x, w, cot, *extra))
 
 # %% ../nbs/13d_ways_in.ipynb #73597825
 def api_cases(length=16384, # tokens of the one sequence
@@ -37,9 +37,9 @@ def api_cases(length=16384, # tokens of the one sequence
     weights, state = init_lsh_params(jax.random.PRNGKey(0), B, L, D, N, H, H, n_hashes)
     x, cot = (jax.random.normal(k, (B, L, D)) for k in jax.random.split(jax.random.PRNGKey(1)))
     keys = split_rngs(state[1].reshape(B, N, 2))[1]
-    fast = lambda x, w: lsh_self_attention(x, w, state, jax.random.PRNGKey(2), n_heads=N, causal=True, **settings)[0]
+    fast = lambda x, w, state, rng: lsh_self_attention(x, w, state, rng, n_heads=N, causal=True, **settings)[0]
 
-    def function(x, w):
+    def function(x, w, keys):
         w_qv = jnp.transpose(jnp.concatenate(w[:2], axis=-1), (1, 0, 2)).reshape(D, N * 2 * H)
         qv = (x.reshape(B * L, D) @ w_qv).reshape(B, L, N, 2 * H)
         o = lsh_attention(qv[..., :H], qv[..., H:], key=keys, is_causal=True, **settings)
@@ -49,9 +49,9 @@ def api_cases(length=16384, # tokens of the one sequence
     module.query.kernel[...], module.value.kernel[...] = (jnp.swapaxes(w, 0, 1) for w in weights[:2])
     module.out.kernel[...] = weights[2]
     graphdef, params, rest = nnx.split(module, nnx.Param, ...)
-    through_nnx = lambda x, p: nnx.merge(graphdef, p, rest)(x, hash_key=keys)
-    cases = {"fast": _timed(fast, x, weights, cot), "function": _timed(function, x, weights, cot),
-             "nnx": _timed(through_nnx, x, params, cot)}
+    through_nnx = lambda x, p, keys: nnx.merge(graphdef, p, rest)(x, hash_key=keys)
+    cases = {"fast": _timed(fast, x, weights, cot, (state, jax.random.PRNGKey(2))),
+             "function": _timed(function, x, weights, cot, (keys,)), "nnx": _timed(through_nnx, x, params, cot, (keys,))}
     if with_trax:
         cases["trax"] = _trax_case(x, cot, n_hashes)
     return cases
@@ -64,7 +64,7 @@ def _trax_case(x, cot, n_hashes):
                                 chunk_len=CHUNK_LEN, n_hashes=n_hashes, n_buckets=None, causal=True)
     layer.init(tl.shapes.signature(x), rng=jax.random.PRNGKey(1))
     state, rng = layer.state, jax.random.PRNGKey(5)
-    return _timed(lambda x, w: layer.pure_fn(x, w, state, rng)[0], x, layer.weights, cot)
+    return _timed(lambda x, w, state, rng: layer.pure_fn(x, w, state, rng)[0], x, layer.weights, cot, (state, rng))
 
 # %% ../nbs/13d_ways_in.ipynb #d119ffcb
 def api_speed(length=16384, # tokens of the one sequence
