@@ -313,8 +313,8 @@ def lsh_self_attention(x, weights, state, rng, mask=None, *, n_heads, chunk_len=
 
     Shapes: `B` batch, `L` sequence length, `D` model depth, `H` heads, `R` hash rounds (`n_hashes`), `d` query and
     key depth (`d_qk`), `e` value depth (`d_v`), `N = B * H`, `T = R * L` sorted slots, `c` chunk length, `C = T / c`
-    chunks, `K = (n_chunks_before + 1 + n_chunks_after) * c` keys per chunk of queries, `F = d + e`, `M` chunks per
-    block of the kernel's loop (the glossary of `11c_primitives`; every einsum of the fast paths uses these letters).
+    chunks, `K = (n_chunks_before + 1 + n_chunks_after) * c` keys per chunk of queries, `F = d + e`, `M` chunks of
+    `G` sequences per block of the kernel's loop (the glossary of `11c_primitives`; every einsum of the fast paths uses these letters).
 
     Parameters
     ----------

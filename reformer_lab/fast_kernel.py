@@ -23,9 +23,15 @@ def _rows(x, idx):
     return x.at[idx].get(mode="promise_in_bounds")
 
 # %% ../nbs/12b_fast_kernel.ipynb #9ea4bdb6
-def _pick_block(n_chunks, N, target=64):
-    """`M`: the largest divisor of `n_chunks` with `M * N <= target` (1 if none)."""
-    return max(m for m in range(1, n_chunks + 1) if n_chunks % m == 0 and (m * N <= target or m == 1))
+def _pick_block(n_chunks, N, scores_per_row=64 * 128, target=64, max_scores=64 * 64 * 128):
+    """`(M, G)`: a block of `M` chunks (a divisor of `n_chunks`) of `G` sequences (a divisor of `N`), each chunk-row
+    `scores_per_row = c * K` scores. All `N` sequences and the largest `M` with `M * N <= target` chunk-rows and
+    at most `max_scores` scores; where one chunk of all `N` holds more, `M = 1` and the largest `G` that fits (1 if
+    none)."""
+    if N * scores_per_row > max_scores:
+        return 1, max(g for g in range(1, N + 1) if N % g == 0 and (g * scores_per_row <= max_scores or g == 1))
+    fits = lambda m: m * N <= target and m * N * scores_per_row <= max_scores
+    return max(m for m in range(1, n_chunks + 1) if n_chunks % m == 0 and (fits(m) or m == 1)), N
 
 # %% ../nbs/12b_fast_kernel.ipynb #45eccca4
 def _norm_keys_vjp(q, g_k, d):
@@ -37,24 +43,25 @@ def _norm_keys_vjp(q, g_k, d):
     return (r / sd) * g_k - (r * r * r / (sd * d)) * q * dot
 
 # %% ../nbs/12b_fast_kernel.ipynb #8f67ed57
-def _block_window(table, src, q_info, k_info, b, M, before, after, d):
-    """Block `b` (chunks `b*M .. b*M + M - 1`) and the window its chunks attend to.
+def _block_window(table, src, q_info, k_info, b, j, M, G, before, after, d):
+    """Block `(b, j)` (chunks `b*M .. b*M + M - 1` of sequences `j*G .. j*G + G - 1`) and the window it attends to.
 
     The `W = M + before + after` consecutive chunks that the block's windows cover are gathered and their keys
-    normalised once; each offset's window is a slice of them. Returns the queries `[M, N, c, d]`, the normalised
-    keys `[M, N, K, d]`, the values `[M, N, K, e]`, the query and key position infos `[M, N, c]` and `[M, N, K]`,
-    and the raw query rows of the `W` window chunks `[W, N, c, d]` (the backward's key-normalisation VJP goes
+    normalised once; each offset's window is a slice of them. Returns the queries `[M, G, c, d]`, the normalised
+    keys `[M, G, K, d]`, the values `[M, G, K, e]`, the query and key position infos `[M, G, c]` and `[M, G, K]`,
+    and the raw query rows of the `W` window chunks `[W, G, c, d]` (the backward's key-normalisation VJP goes
     through them)."""
     n_chunks = src.shape[0]
     chunk_ids = (b * M - before + jnp.arange(M + before + after, dtype=jnp.int32)) % n_chunks
-    rows = _rows(table, _rows(src, chunk_ids))  # [W, N, c, F]
+    mine = lambda a: lax.dynamic_slice_in_dim(a, j * G, G, 1)  # this block's sequences
+    rows = _rows(table, mine(_rows(src, chunk_ids)))  # [W, G, c, F]
     raw = rows[..., :d]
-    keys, infos = normalize_keys(raw), _rows(k_info, chunk_ids)
+    keys, infos = normalize_keys(raw), mine(_rows(k_info, chunk_ids))
     window = lambda a, i: a[before + i : before + i + M]
     offsets = range(-before, after + 1)
     k = jnp.concatenate([window(keys, i) for i in offsets], axis=2)
     v = jnp.concatenate([window(rows[..., d:], i) for i in offsets], axis=2)
-    qi = lax.dynamic_slice_in_dim(q_info, b * M, M, 0)
+    qi = mine(lax.dynamic_slice_in_dim(q_info, b * M, M, 0))
     return window(raw, 0), k, v, qi, jnp.concatenate([window(infos, i) for i in offsets], axis=2), raw
 
 # %% ../nbs/12b_fast_kernel.ipynb #6eff62b6
@@ -66,14 +73,16 @@ class KernelConfig(NamedTuple):
     after: int    # n_chunks_after
     d_qk: int     # query/key depth d (the rows of the table are [q | v], F = d + e wide)
     M: int        # chunks per block of the loop; divides the chunks of one round
+    G: int        # sequences per block of the loop; divides N
     rule: object = None  # paper_rule.PairRule (the infos then carry its columns), or None: Trax's rule
 
 # %% ../nbs/12b_fast_kernel.ipynb #0e9f26e8
 def _attention_step(table, src, q_info, k_info, mult, cfg):
-    """The body of the blocked attention: block index b -> (o [M, N, c, e], lse [M, N, c])."""
+    """The body of the blocked attention: block `(b, j)` -> (o [M, G, c, e], lse [M, G, c])."""
 
-    def step(b):
-        q, k, v, qi, ki, _ = _block_window(table, src, q_info, k_info, b, cfg.M, cfg.before, cfg.after, cfg.d_qk)
+    def step(b, j):
+        q, k, v, qi, ki, _ = _block_window(table, src, q_info, k_info, b, j, cfg.M, cfg.G, cfg.before, cfg.after,
+                                           cfg.d_qk)
         dots = masked_dots(q, k, qi, ki, cfg.causal, cfg.masked, rule=cfg.rule)
         m = jnp.max(dots, axis=-1, keepdims=True)
         w = jnp.exp(dots - m)
@@ -97,14 +106,18 @@ def _attend_and_combine(table, src, inverse, q_info, k_info, mult, cfg):
     rows, R = inverse.shape
     e = table.shape[-1] - cfg.d_qk
     per_round = n_chunks // R  # chunks in one round
+    blocks, groups = per_round // cfg.M, N // cfg.G  # a round's steps: blocks of chunks x groups of sequences
     step = _attention_step(table, src, q_info, k_info, mult, cfg)
+    # the steps' outputs [blocks * groups, M, G, c, ...] in chunk-major order [per_round, N, c, ...]
+    chunk_major = lambda a: jnp.swapaxes(a.reshape((blocks, groups, cfg.M, cfg.G, c) + a.shape[4:]), 1, 2)
 
     def one_round(r, carry):
         acc, m, s, lse_all = carry
         # a counter carried through the scan, not lax.map over an index array: XLA 0.10.2's CPU compiler gave the
         # slice of that array and a gather of k_info the same kernel name and failed to build masked layers
-        o, lse = lax.scan(lambda b, _: (b + 1, step(b)), r * (per_round // cfg.M), None, length=per_round // cfg.M)[1]
-        lse = lse.reshape(per_round, N, c)
+        o, lse = lax.scan(lambda s, _: (s + 1, step(s // groups, s % groups)), r * blocks * groups, None,
+                          length=blocks * groups)[1]
+        o, lse = chunk_major(o), chunk_major(lse).reshape(per_round, N, c)
         loc = lax.dynamic_index_in_dim(inverse, r, axis=1, keepdims=False) - r * (per_round * N * c)
         o_u = _rows(o.reshape(-1, e), loc)  # this round's outputs, unsorted [rows, e]
         l_u = _rows(lse.reshape(-1), loc)
@@ -161,12 +174,13 @@ def _kernel_inputs(qv, buckets, mask, *, d_qk, chunk_len, n_chunks_before, n_chu
     loc = (j // c) * (N * c) + n_ids[:, None, None] * c + (j % c)
     inverse = jnp.transpose(loc.reshape(B, H, R, L), (0, 3, 1, 2)).reshape(B * L * H, R)
 
+    K = (1 + n_chunks_before + n_chunks_after) * c
     mult = None
     if attention_dropout > 0.0:
-        K = (1 + n_chunks_before + n_chunks_after) * c
         mult = dropout_multiplier(attend_rng, attention_dropout, (c, K), jnp.float32)
-    M = _pick_block(n_chunks // R, N, check_tuning(tuning).block_target)
-    cfg = KernelConfig(bool(causal), mask is not None, int(n_chunks_before), int(n_chunks_after), int(d), int(M), rule)
+    tuning = check_tuning(tuning)
+    M, G = _pick_block(n_chunks // R, N, c * K, tuning.block_target, tuning.block_scores)
+    cfg = KernelConfig(bool(causal), mask is not None, int(n_chunks_before), int(n_chunks_after), int(d), M, G, rule)
     table = guard_nonfinite(qv, d, None if mask is None else mask[:, :, None]).reshape(B * L * H, F)
     return table, src, inverse, q_info, k_info, mult, cfg
 
@@ -204,38 +218,44 @@ def _lac_fwd(table, src, inverse, q_info, k_info, mult, cfg):
     out, lse_tot, lse = _attend_and_combine(table, src, inverse, q_info, k_info, mult, cfg)
     return out, (table, src, inverse, q_info, k_info, mult, lse, lse_tot, out)
 
+# %% ../nbs/12b_fast_kernel.ipynb #6f54b0c8
+def _round_weights(table, src, inverse, lse, lse_tot, out, g):
+    """What the backward's blocks read of the round combine: `(table, lse, w_slot, g_out_slot)`, the table with NaN
+    rows zeroed, every slot's logsumexp (infinite where skipped), its round weight and `g . out` per slot `[C, N, c]`.
+
+    Round combine: out = sum_r w_r o_r, w = Trax's exp(l - logsumexp(l)); g l_r = w_r (g.o_r - g.out / sum_r w_r);
+    folded into the attention softmax backward it leaves  g_s = w p (g_p - g_out / rowsum(p)). A row whose output
+    is NaN (it sees a non-finite row: guard_nonfinite) passes no gradient: its slots get no weight and an infinite
+    logsumexp (p = 0), and the scores are recomputed from the finite rows only."""
+    skip = jnp.isnan(lse_tot)  # [rows]
+    skip_slot = _rows(skip, src)  # [C, N, c]
+    w_slot = jnp.where(skip_slot, 0.0, jnp.exp(lse - _rows(lse_tot, src)))  # [C, N, c] each slot's round weight
+    w_sum = jnp.sum(_rows(w_slot.reshape(-1), inverse), axis=-1)  # [rows]
+    g_out = jnp.where(skip, 0.0, jnp.sum(g * out, axis=-1) / jnp.where(skip, 1.0, w_sum))  # [rows]
+    return (jnp.where(jnp.isnan(table), 0.0, table), jnp.where(skip_slot, jnp.inf, lse), w_slot,
+            _rows(g_out, src))
+
 # %% ../nbs/12b_fast_kernel.ipynb #f4f72a3f
 def _lac_bwd(cfg, res, g):
     """The gradient table `g_table [rows, F]` (`[g_q | g_v]` per row) for the output's cotangent `g [rows, e]`."""
-    d, M, before, after = cfg.d_qk, cfg.M, cfg.before, cfg.after
+    d, M, G, before, after = cfg.d_qk, cfg.M, cfg.G, cfg.before, cfg.after
     table, src, inverse, q_info, k_info, mult, lse, lse_tot, out = res
     n_chunks, N, c = src.shape
     F = table.shape[-1]
     W = M + before + after  # the chunks one block's windows cover
+    groups = N // G  # blocks of sequences
     f32, low = jnp.float32, table.dtype  # products in the table's dtype (half precision too), sums in float32
-    # Round combine: out = sum_r w_r o_r, w = Trax's exp(l - logsumexp(l)).
-    # g l_r = w_r (g.o_r - g.out / sum_r w_r); folding into the attention
-    # softmax backward leaves  g_s = w p (g_p - g_out / rowsum(p)).
-    # A row whose output is NaN (it sees a non-finite row: guard_nonfinite) passes no gradient: its slots get no
-    # weight and an infinite logsumexp (p = 0), and the scores are recomputed from the finite rows only.
-    table = jnp.where(jnp.isnan(table), 0.0, table)
-    skip = jnp.isnan(lse_tot)  # [rows]
-    skip_slot = _rows(skip, src)  # [C, N, c]
-    w_slot = jnp.where(skip_slot, 0.0, jnp.exp(lse - _rows(lse_tot, src)))  # [C, N, c] each slot's round weight
-    lse = jnp.where(skip_slot, jnp.inf, lse)
-    w_sum = jnp.sum(_rows(w_slot.reshape(-1), inverse), axis=-1)  # [rows]
-    g_out = jnp.where(skip, 0.0, jnp.sum(g * out, axis=-1) / jnp.where(skip, 1.0, w_sum))  # [rows]
-    g_out_slot = _rows(g_out, src)  # [C, N, c]
+    table, lse, w_slot, g_out_slot = _round_weights(table, src, inverse, lse, lse_tot, out, g)
     mult_t = None if mult is None else mult.T  # [K, c]
 
-    def window_grads(b):
-        """`[W, N, c, F]`: what block `b` contributes to the gradient of each window chunk's rows. The scores are
+    def window_grads(b, j):
+        """`[W, G, c, F]`: what block `(b, j)` contributes to the gradient of each window chunk's rows. The scores are
         taken keys first, `[M, N, K, c]`, so that the key and value gradients contract both operands over their
         second-to-last axis."""
-        q, k, v, qi, ki, raw = _block_window(table, src, q_info, k_info, b, M, before, after, d)
-        per_query = lambda x: lax.dynamic_slice_in_dim(x, b * M, M, 0)[..., None, :]  # [M, N, 1, c]
-        lse_b, w_b, g_out_b = per_query(lse), per_query(w_slot), per_query(g_out_slot)
-        g_o = _rows(g, lax.dynamic_slice_in_dim(src, b * M, M, 0))  # [M, N, c, e]
+        q, k, v, qi, ki, raw = _block_window(table, src, q_info, k_info, b, j, M, G, before, after, d)
+        block = lambda x: lax.dynamic_slice_in_dim(lax.dynamic_slice_in_dim(x, b * M, M, 0), j * G, G, 1)
+        lse_b, w_b, g_out_b = (block(x)[..., None, :] for x in (lse, w_slot, g_out_slot))  # [M, G, 1, c]
+        g_o = _rows(g, block(src))  # [M, G, c, e]
         p = jnp.exp(masked_dots(q, k, qi, ki, cfg.causal, cfg.masked, True, cfg.rule) - lse_b)  # [M, N, K, c]
         p_dropped = p if mult is None else p * mult_t
         g_p = jnp.einsum("mnke,mnce->mnkc", v, g_o.astype(low), preferred_element_type=f32)
@@ -249,7 +269,7 @@ def _lac_bwd(cfg, res, g):
                                axis=-1)
         # offset i's keys are window chunks before + i .. before + i + M - 1: their gradients are summed per chunk,
         # so that each chunk goes through the key-normalisation VJP once
-        g_win = jnp.zeros((W, N, c, F), f32)
+        g_win = jnp.zeros((W, G, c, F), f32)
         for n, i in enumerate(range(-before, after + 1)):
             g_win = g_win.at[before + i : before + i + M].add(g_kv[:, :, n * c : (n + 1) * c])
         g_rows = _norm_keys_vjp(raw.astype(f32), g_win[..., :d], d).at[before : before + M].add(g_q)
@@ -257,14 +277,16 @@ def _lac_bwd(cfg, res, g):
 
     window_ids = jnp.arange(W, dtype=jnp.int32)
 
-    def body(b, g_table):
+    def body(s, g_table):
+        b, j = s // groups, s % groups
         idx = _rows(src, (b * M - before + window_ids) % n_chunks)  # [W, N, c]: the window chunks' table rows
-        return g_table.at[idx.reshape(-1)].add(window_grads(b).reshape(-1, F), mode="promise_in_bounds")
+        idx = lax.dynamic_slice_in_dim(idx, j * G, G, 1)  # [W, G, c]: those of this block's sequences
+        return g_table.at[idx.reshape(-1)].add(window_grads(b, j).reshape(-1, F), mode="promise_in_bounds")
 
     # Accumulated in float32. The zeros depend on the cotangent so that XLA builds them when this loop starts: as a
     # constant, the step's schedule materialised them early and held them through the loss's backward (32 MiB a
     # layer at 16k in the ReformerLM step, 17_model_bench's memory account).
-    g_table = lax.fori_loop(0, n_chunks // M, body, jnp.zeros(table.shape, f32) * (g[0, 0] == g[0, 0]).astype(f32))
+    g_table = lax.fori_loop(0, n_chunks // M * groups, body, jnp.zeros(table.shape, f32) * (g[0, 0] == g[0, 0]).astype(f32))
     return g_table.astype(table.dtype), None, None, None, None, None
 
 
@@ -293,8 +315,9 @@ def lsh_attention_blocked(qv, buckets, mask, *, d_qk, chunk_len, n_chunks_before
     attend_across_buckets, allow_duplicate_attention
         Trax's rule (both True) or the paper's (`11b_paper_rule`), as in `fast.lsh_attention_rounds`.
     tuning
-        a `primitives.Tuning` (its `block_target`: about how many chunk-rows one block of the loop holds, `M` in
-        the glossary of `fast.lsh_self_attention`), or None: the defaults. Results do not depend on it.
+        a `primitives.Tuning` (its `block_target` and `block_scores`: how many chunk-rows and scores one block of
+        the loop holds, `M` chunks of `G` sequences in the glossary of `fast.lsh_self_attention`), or None: the
+        defaults. Results do not depend on it.
 
     Returns
     -------

@@ -398,9 +398,14 @@ class Tuning(NamedTuple):
     block_target
         about how many chunk-rows one step of the kernel's block loop holds (`M` chunks per block; cache blocking).
     hash_block_rows
-        how many rows one step of the hashing loop projects (memory of the rotations' products)."""
+        how many rows one step of the hashing loop projects (memory of the rotations' products).
+    block_scores
+        at most how many attention scores (query x key pairs) one step of the block loop holds: where one chunk of
+        every sequence holds more (long chunks, many heads, a large batch), a block takes `G` of the `N` sequences.
+        The default is 64 chunk-rows of 64 queries x 128 keys (`chunk_len=64`, one chunk back)."""
     block_target: int = 64
     hash_block_rows: int = 8192
+    block_scores: int = 64 * 64 * 128
 
 # %% ../nbs/11c_primitives.ipynb #1c4170df
 def check_tuning(tuning):
@@ -411,6 +416,7 @@ def check_tuning(tuning):
         raise TypeError(f"tuning must be a reformer_lab.primitives.Tuning (or None), got {type(tuning).__name__}")
     check_int("tuning.block_target", tuning.block_target, minimum=1)
     check_int("tuning.hash_block_rows", tuning.hash_block_rows, minimum=1)
+    check_int("tuning.block_scores", tuning.block_scores, minimum=1)
     return tuning
 
 # %% ../nbs/11c_primitives.ipynb #a95002bf
