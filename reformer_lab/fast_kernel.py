@@ -13,7 +13,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from .primitives import (check_tuning, dropout_multiplier, guard_nonfinite, inverse_permutation, masked_dots, normalize_keys,
+from .primitives import (Tuning, check_tuning, dropout_multiplier, guard_nonfinite, inverse_permutation, masked_dots, normalize_keys,
                                      sorted_key_info, sorted_positions, with_rule_info)
 from .paper_rule import pair_rule
 
@@ -22,8 +22,13 @@ def _rows(x, idx):
     """x[idx] along axis 0, no bounds handling (indices are valid)."""
     return x.at[idx].get(mode="promise_in_bounds")
 
+# %% ../nbs/12b_fast_kernel.ipynb #6f0350da
+def _sequences(a, j, G):
+    "Sequences `j*G .. j*G + G - 1` of `a [., N, ...]` (axis 1): those of the loop's block `j`."
+    return lax.dynamic_slice_in_dim(a, j * G, G, 1)
+
 # %% ../nbs/12b_fast_kernel.ipynb #9ea4bdb6
-def _pick_block(n_chunks, N, scores_per_row=64 * 128, target=64, max_scores=64 * 64 * 128):
+def _pick_block(n_chunks, N, scores_per_row=64 * 128, target=Tuning().block_target, max_scores=Tuning().block_scores):
     """`(M, G)`: a block of `M` chunks (a divisor of `n_chunks`) of `G` sequences (a divisor of `N`), each chunk-row
     `scores_per_row = c * K` scores. All `N` sequences and the largest `M` with `M * N <= target` chunk-rows and
     at most `max_scores` scores; where one chunk of all `N` holds more, `M = 1` and the largest `G` that fits (1 if
@@ -53,7 +58,7 @@ def _block_window(table, src, q_info, k_info, b, j, M, G, before, after, d):
     through them)."""
     n_chunks = src.shape[0]
     chunk_ids = (b * M - before + jnp.arange(M + before + after, dtype=jnp.int32)) % n_chunks
-    mine = lambda a: lax.dynamic_slice_in_dim(a, j * G, G, 1)  # this block's sequences
+    mine = lambda a: _sequences(a, j, G)  # this block's sequences
     rows = _rows(table, mine(_rows(src, chunk_ids)))  # [W, G, c, F]
     raw = rows[..., :d]
     keys, infos = normalize_keys(raw), mine(_rows(k_info, chunk_ids))
@@ -253,7 +258,7 @@ def _lac_bwd(cfg, res, g):
         taken keys first, `[M, N, K, c]`, so that the key and value gradients contract both operands over their
         second-to-last axis."""
         q, k, v, qi, ki, raw = _block_window(table, src, q_info, k_info, b, j, M, G, before, after, d)
-        block = lambda x: lax.dynamic_slice_in_dim(lax.dynamic_slice_in_dim(x, b * M, M, 0), j * G, G, 1)
+        block = lambda x: _sequences(lax.dynamic_slice_in_dim(x, b * M, M, 0), j, G)
         lse_b, w_b, g_out_b = (block(x)[..., None, :] for x in (lse, w_slot, g_out_slot))  # [M, G, 1, c]
         g_o = _rows(g, block(src))  # [M, G, c, e]
         p = jnp.exp(masked_dots(q, k, qi, ki, cfg.causal, cfg.masked, True, cfg.rule) - lse_b)  # [M, N, K, c]
@@ -280,7 +285,7 @@ def _lac_bwd(cfg, res, g):
     def body(s, g_table):
         b, j = s // groups, s % groups
         idx = _rows(src, (b * M - before + window_ids) % n_chunks)  # [W, N, c]: the window chunks' table rows
-        idx = lax.dynamic_slice_in_dim(idx, j * G, G, 1)  # [W, G, c]: those of this block's sequences
+        idx = _sequences(idx, j, G)  # [W, G, c]: those of this block's sequences
         return g_table.at[idx.reshape(-1)].add(window_grads(b, j).reshape(-1, F), mode="promise_in_bounds")
 
     # Accumulated in float32. The zeros depend on the cotangent so that XLA builds them when this loop starts: as a
