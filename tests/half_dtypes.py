@@ -10,13 +10,15 @@ import pytest
 from reformer_lab.primitives import HALF_DTYPES, half_dtypes_here
 
 
-def half_params(as_names=False):
-    "`HALF_DTYPES` (or their names) as pytest parameters; those that do not compile here are skipped."
-    here = half_dtypes_here()
-    return [pytest.param(d.name if as_names else d, id=d.name,
-                         marks=pytest.mark.skipif(d not in here, reason=f"{d.name} does not compile on this CPU"))
-            for d in HALF_DTYPES]
+def needs(dtype):
+    "A mark that skips a test, saying why, where `dtype` does not compile on this CPU."
+    dtype = jnp.dtype(dtype)
+    return pytest.mark.skipif(dtype not in half_dtypes_here(), reason=f"{dtype.name} does not compile on this CPU")
 
 
-needs_float16 = pytest.mark.skipif(jnp.dtype(jnp.float16) not in half_dtypes_here(),
-                                   reason="float16 does not compile on this CPU (no F16C)")
+def half_params():
+    "`HALF_DTYPES` as pytest parameters; those that do not compile here are skipped."
+    return [pytest.param(d, id=d.name, marks=needs(d)) for d in HALF_DTYPES]
+
+
+needs_float16 = needs(jnp.float16)

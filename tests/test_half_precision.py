@@ -9,7 +9,7 @@ from flax import nnx
 
 from reformer_lab.attention import lsh_attention
 from reformer_lab.nnx import LSHSelfAttention
-from reformer_lab.precision import ERROR_BOUNDS, halves_here, precision_errors
+from reformer_lab.precision import ERROR_BOUNDS, precision_errors
 
 from half_dtypes import half_params
 
@@ -37,30 +37,30 @@ def _one_chunk_inputs(dtype, T=24):
     return qk.astype(dtype), value.astype(dtype)
 
 
-@pytest.mark.parametrize("name", half_params(as_names=True))
-def test_function_keeps_the_dtype_and_rounds_within_bounds(name):
+@pytest.mark.parametrize("dtype", half_params())
+def test_function_keeps_the_dtype_and_rounds_within_bounds(dtype):
     T = 24
     kw = dict(key=jax.random.key(1), chunk_len=T, n_hashes=1, n_buckets=2, n_chunks_before=0, is_causal=True)
     out32 = lsh_attention(*_one_chunk_inputs(jnp.float32, T), **kw)
-    qk, value = _one_chunk_inputs(halves_here()[name], T)
+    qk, value = _one_chunk_inputs(dtype, T)
     out = lsh_attention(qk, value, **kw)
-    assert out.dtype == halves_here()[name]
-    assert _rel(out, out32) < ERROR_BOUNDS[name]["out"]
+    assert out.dtype == dtype
+    assert _rel(out, out32) < ERROR_BOUNDS[dtype.name]["out"]
     grads = jax.grad(lambda q, v: jnp.mean(lsh_attention(q, v, **kw).astype(jnp.float32) ** 2), argnums=(0, 1))(qk, value)
-    assert all(g.dtype == halves_here()[name] and bool(jnp.isfinite(g).all()) for g in grads)
+    assert all(g.dtype == dtype and bool(jnp.isfinite(g).all()) for g in grads)
 
 
-@pytest.mark.parametrize("name", half_params(as_names=True))
-def test_nnx_module_in_half_precision(name):
+@pytest.mark.parametrize("dtype", half_params())
+def test_nnx_module_in_half_precision(dtype):
     T = 24
-    make = lambda dtype: LSHSelfAttention(2, 16, chunk_len=T, n_hashes=1, n_buckets=2, n_chunks_before=0,
-                                          is_causal=True, dtype=dtype, rngs=nnx.Rngs(0))
-    full, half = make(None), make(halves_here()[name])
+    make = lambda computed_in: LSHSelfAttention(2, 16, chunk_len=T, n_hashes=1, n_buckets=2, n_chunks_before=0,
+                                          is_causal=True, dtype=computed_in, rngs=nnx.Rngs(0))
+    full, half = make(None), make(dtype)
     x = jax.random.normal(jax.random.PRNGKey(3), (2, T, 16))
     key = jax.random.key(5)
-    out32, out = full(x, hash_key=key), half(x.astype(halves_here()[name]), hash_key=key)
-    assert out.dtype == halves_here()[name]
-    assert _rel(out, out32) < 2 * ERROR_BOUNDS[name]["out"]  # the module's own projections round too
+    out32, out = full(x, hash_key=key), half(x.astype(dtype), hash_key=key)
+    assert out.dtype == dtype
+    assert _rel(out, out32) < 2 * ERROR_BOUNDS[dtype.name]["out"]  # the module's own projections round too
 
 
 def test_trax_drop_in_in_bfloat16():
