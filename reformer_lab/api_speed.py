@@ -18,11 +18,19 @@ from .backend import import_trax
 from .report import markdown_table
 
 # %% ../nbs/13d_ways_in.ipynb #9e54f897
-def _timed(f, x, w, cot, extra=()):
+def _timed(f, x, w, cot, extra=(), with_output=True):
     """`(forward, forward_and_backward)`: zero-argument calls of jitted `f(x, w, *extra)` and of its VJP in `x` and
-    `w`. `extra` (hash state, keys, rngs) are arguments too, as a training step passes them, not constants."""
+    `w`. `extra` (hash state, keys, rngs) are arguments too, as a training step passes them, not constants.
+
+    The forward+backward returns the output with the gradients (`with_output=True`), as a training step uses both
+    and as `15_bench` times: a layer whose own backward recomputes its forward (Trax's) would otherwise have its
+    first forward dropped by XLA, and be timed for less work than a training step asks of it."""
     fwd = jax.jit(f)
-    both = jax.jit(lambda x, w, cot, *extra: jax.vjp(lambda x, w: f(x, w, *extra), x, w)[1](cot))
+
+    def fwd_bwd(x, w, cot, *extra):
+        out, pull_back = jax.vjp(lambda x, w: f(x, w, *extra), x, w)
+        return (out, pull_back(cot)) if with_output else pull_back(cot)
+    both = jax.jit(fwd_bwd)
     return (lambda: fwd(x, w, *extra)), (lambda: both(x, w, cot, *extra))
 
 # %% ../nbs/13d_ways_in.ipynb #73597825
@@ -31,7 +39,7 @@ def api_cases(length=16384, # tokens of the one sequence
               with_trax=True, # also Trax's tl.LSHSelfAttention (needs the trax extra)
              ):
     """`{name: (forward, forward_and_backward)}`, zero-argument calls of the same attention four ways (`fast`,
-    `function`, `nnx`, `trax`); the first three with the same weights and hash keys, hence the same outputs."""
+    `function`, `nnx`, `trax`, and `trax, gradients only`: its forward+backward without the output, see `_timed`); the first three with the same weights and hash keys, hence the same outputs."""
     B, L, D, N, H = 1, length, D_MODEL, N_HEADS, D_HEAD
     settings = dict(chunk_len=CHUNK_LEN, n_hashes=n_hashes, n_buckets=None)
     weights, state = init_lsh_params(jax.random.PRNGKey(0), B, L, D, N, H, H, n_hashes)
@@ -54,17 +62,20 @@ def api_cases(length=16384, # tokens of the one sequence
              "function": _timed(function, x, weights, cot, (keys,)), "nnx": _timed(through_nnx, x, params, cot, (keys,))}
     if with_trax:
         cases["trax"] = _trax_case(x, cot, n_hashes)
+        cases["trax, gradients only"] = _trax_case(x, cot, n_hashes, with_output=False)
     return cases
 
 # %% ../nbs/13d_ways_in.ipynb #da7ad1ae
-def _trax_case(x, cot, n_hashes):
-    "Trax's `tl.LSHSelfAttention` (`n_parallel_heads=1`), its `pure_fn` jitted with state and rng as arguments."
+def _trax_case(x, cot, n_hashes, with_output=True):
+    """Trax's `tl.LSHSelfAttention` (`n_parallel_heads=1`), its `pure_fn` jitted with state and rng as arguments;
+    `with_output` as in `_timed`."""
     tl = import_trax().layers  # the trax extra: imported only when asked for
     layer = tl.LSHSelfAttention(n_heads=N_HEADS, d_qk=D_HEAD, d_v=D_HEAD, mode="train", n_parallel_heads=1,
                                 chunk_len=CHUNK_LEN, n_hashes=n_hashes, n_buckets=None, causal=True)
     layer.init(tl.shapes.signature(x), rng=jax.random.PRNGKey(1))
     state, rng = layer.state, jax.random.PRNGKey(5)
-    return _timed(lambda x, w, state, rng: layer.pure_fn(x, w, state, rng)[0], x, layer.weights, cot, (state, rng))
+    return _timed(lambda x, w, state, rng: layer.pure_fn(x, w, state, rng)[0], x, layer.weights, cot, (state, rng),
+                  with_output)
 
 # %% ../nbs/13d_ways_in.ipynb #d119ffcb
 def api_speed(length=16384, # tokens of the one sequence
