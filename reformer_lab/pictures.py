@@ -145,7 +145,7 @@ def _lsh_steps(q, v, rng, n_buckets, n_hashes, chunk_len, n_chunks_before, n_chu
 # %% ../nbs/06_pictures.ipynb #944432f6
 def bucket_colours(buckets):
     "RGBA colours `[..., 4]` for int bucket ids `[...]` (matplotlib's tab10, light; repeats after 10 buckets)."
-    return plt.cm.tab10(onp.asarray(buckets) % 10) * [1, 1, 1, 0.7]
+    return onp.asarray(plt.cm.tab10(onp.asarray(buckets) % 10)) * [1, 1, 1, 0.7]  # one id: a tuple, made an array
 
 # %% ../nbs/06_pictures.ipynb #479f6242
 def _token_row(ax, colours, texts, title, fontsize=8):
