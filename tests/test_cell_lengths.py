@@ -1,5 +1,6 @@
 """Exported cells a reader can follow (issue #23): one definition per exported cell, a median of at most 15 lines,
-and no cell over 60 lines of code (docstrings aside: a public function's documentation may be long)."""
+no cell over 60 lines of code (docstrings aside: a public function's documentation may be long), and a check cell
+after every exported definition before the next one."""
 import ast
 import json
 import re
@@ -50,3 +51,27 @@ def test_exported_cells_are_short():
 def test_the_counts_see_what_they_count():
     cell = '#| export\ndef f(x):\n    """Doc\n    string."""\n    return x\n\n\ndef g():\n    pass'
     assert code_lines(cell) == 6 and definitions(cell) == ["f", "g"]
+
+
+def unchecked_definitions(cells):
+    """`(index, names)` of every exported definition cell among `cells` (`[(cell_type, source)]`) whose next code
+    cell is another exported definition: a run of exports with no example or test between them."""
+    code = [(i, s) for i, (kind, s) in enumerate(cells) if kind == "code"]
+    defines = lambda s: bool(EXPORT.match(s)) and bool(definitions(s))
+    return [(i, definitions(s)) for (i, s), (_, nxt) in zip(code, code[1:]) if defines(s) and defines(nxt)]
+
+
+def test_every_definition_is_checked_before_the_next():
+    bad = []
+    for path in sorted(NBS.glob("*.ipynb")):
+        cells = [(c["cell_type"], "".join(c["source"])) for c in json.loads(path.read_text())["cells"]]
+        bad += [(path.name, i, names) for i, names in unchecked_definitions(cells)]
+    assert not bad, f"exported definitions followed directly by another (add a check cell between): {bad[:5]}"
+
+
+def test_unchecked_definitions_sees_a_run():
+    f, g = ("code", "#| export\ndef f(): pass"), ("code", "#| export\ndef g(): pass")
+    check, prose = ("code", "assert f() is None"), ("markdown", "#| export\ndef not_code(): pass")
+    assert unchecked_definitions([f, prose, g]) == [(0, ["f"])]   # prose between is not a check
+    assert unchecked_definitions([f, check, g]) == []
+    assert unchecked_definitions([("code", "#| export\nimport os"), g]) == []   # an import cell defines nothing
