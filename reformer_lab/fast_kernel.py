@@ -14,7 +14,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from .primitives import (Tuning, check_tuning, dropout_multiplier, guard_nonfinite, inverse_permutation, masked_dots, normalize_keys,
-                                     sorted_key_info, sorted_positions, with_rule_info)
+                                     scheduled_after, sorted_key_info, sorted_positions, with_rule_info)
 from .paper_rule import pair_rule
 
 # %% ../nbs/12b_fast_kernel.ipynb #6c3957f3
@@ -288,10 +288,10 @@ def _lac_bwd(cfg, res, g):
         idx = _sequences(idx, j, G)  # [W, G, c]: those of this block's sequences
         return g_table.at[idx.reshape(-1)].add(window_grads(b, j).reshape(-1, F), mode="promise_in_bounds")
 
-    # Accumulated in float32. The zeros depend on the cotangent so that XLA builds them when this loop starts: as a
+    # Accumulated in float32. The zeros wait for the cotangent so that XLA builds them when this loop starts: as a
     # constant, the step's schedule materialised them early and held them through the loss's backward (32 MiB a
     # layer at 16k in the ReformerLM step, 17_model_bench's memory account).
-    g_table = lax.fori_loop(0, n_chunks // M * groups, body, jnp.zeros(table.shape, f32) * (g[0, 0] == g[0, 0]).astype(f32))
+    g_table = lax.fori_loop(0, n_chunks // M * groups, body, scheduled_after(jnp.zeros(table.shape, f32), g))
     return g_table.astype(table.dtype), None, None, None, None, None
 
 

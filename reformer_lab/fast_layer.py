@@ -15,6 +15,7 @@ from .checks import check_bool, mask_call_error, resolve_n_buckets
 from .decode import DecodeCache, decode_step, extend, init_decode_cache, prefill
 from .fast import lsh_self_attention
 from .layers import LabLayerMixin
+from .primitives import scheduled_after
 
 import_trax()
 from trax import layers as tl
@@ -189,6 +190,7 @@ class FastLSHSelfAttention(_CachedPredict, _FastForward, LabLayerMixin, tl.LSHSe
             out, new_state = attend(x, weights)
             inputs_grad = weights_grad = None
         else:
+            x = scheduled_after(x, output_grad)  # the recompute waits for the cotangent: no early, held buffers
             out, pull_back, new_state = jax.vjp(attend, x, weights, has_aux=True)
             x_grad, weights_grad = pull_back(output_grad)
             inputs_grad = x_grad if mask is None else (x_grad, jax.numpy.zeros_like(mask))

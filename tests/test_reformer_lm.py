@@ -69,3 +69,15 @@ def test_a_wrong_fast_model_is_caught(models, change):
     assert _max_diff(logits_t, logits_f) > 1e-2
     with pytest.raises(AssertionError, match="more than the bound"):
         agreement("logits", logits_t, logits_f, 1e-4)
+
+
+def test_the_fast_step_holds_no_more_memory_than_trax():
+    """XLA's memory analysis of both compiled training steps (compiled, not run) at 2048 tokens: the fast model's
+    peak is at most Trax's. Without `primitives.scheduled_after` in the fast layer's reversible backward, XLA built
+    that backward's projection and guarded tables while the loss's backward ran, and held them: the fast step's
+    peak was then above Trax's at this size too (17_model_bench's memory account)."""
+    from reformer_lab.model_bench import _step_case
+    length = 2048
+    pair = reformer_lm_pair(length, n_layers=2, n_hashes=4)
+    peak = {name: _step_case(model, length, 1)[2] for name, model in pair.items()}
+    assert peak["fast"] <= peak["trax"], {name: f"{b / 2**20:.1f} MiB" for name, b in peak.items()}
