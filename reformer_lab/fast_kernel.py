@@ -48,26 +48,32 @@ def _norm_keys_vjp(q, g_k, d):
     return (r / sd) * g_k - (r * r * r / (sd * d)) * q * dot
 
 # %% ../nbs/12b_fast_kernel.ipynb #8f67ed57
-def _block_window(table, src, q_info, k_info, b, j, M, G, before, after, d):
+def _block_window(table, src, q_info, k_info, b, j, M, G, before, after, d, masked=False, zero_bad=False):
     """Block `(b, j)` (chunks `b*M .. b*M + M - 1` of sequences `j*G .. j*G + G - 1`) and the window it attends to.
 
     The `W = M + before + after` consecutive chunks that the block's windows cover are gathered and their keys
-    normalised once; each offset's window is a slice of them. Returns the queries `[M, G, c, d]`, the normalised
-    keys `[M, G, K, d]`, the values `[M, G, K, e]`, the query and key position infos `[M, G, c]` and `[M, G, K]`,
-    and the raw query rows of the `W` window chunks `[W, G, c, d]` (the backward's key-normalisation VJP goes
-    through them)."""
+    normalised once; each offset's window is a slice of them. The table holds the projection's rows as they are:
+    `guard_nonfinite` is applied to the rows gathered here (with `masked`, padding is the keys of negative
+    position), and with `zero_bad` (the backward) a guarded row's NaNs become zeros. Returns the queries
+    `[M, G, c, d]`, the normalised keys `[M, G, K, d]`, the values `[M, G, K, e]`, the query and key position
+    infos `[M, G, c]` and `[M, G, K]`, the (guarded) query rows of the `W` window chunks `[W, G, c, d]` (the
+    backward's key-normalisation VJP goes through them), and whether each of those rows was finite `[W, G, c]`."""
     n_chunks = src.shape[0]
     chunk_ids = (b * M - before + jnp.arange(M + before + after, dtype=jnp.int32)) % n_chunks
     mine = lambda a: _sequences(a, j, G)  # this block's sequences
-    rows = _rows(table, mine(_rows(src, chunk_ids)))  # [W, G, c, F]
+    rows, infos = _rows(table, mine(_rows(src, chunk_ids))), mine(_rows(k_info, chunk_ids))  # [W, G, c, F], [W, G, c(, 1 + X)]
+    finite = jnp.isfinite(rows).all(axis=-1)
+    rows = guard_nonfinite(rows, d, (infos if infos.ndim == 3 else infos[..., 0]) > 0 if masked else None)
+    if zero_bad:
+        rows = jnp.where(jnp.isnan(rows), 0.0, rows).astype(rows.dtype)
     raw = rows[..., :d]
-    keys, infos = normalize_keys(raw), mine(_rows(k_info, chunk_ids))
+    keys = normalize_keys(raw)
     window = lambda a, i: a[before + i : before + i + M]
     offsets = range(-before, after + 1)
     k = jnp.concatenate([window(keys, i) for i in offsets], axis=2)
     v = jnp.concatenate([window(rows[..., d:], i) for i in offsets], axis=2)
     qi = mine(lax.dynamic_slice_in_dim(q_info, b * M, M, 0))
-    return window(raw, 0), k, v, qi, jnp.concatenate([window(infos, i) for i in offsets], axis=2), raw
+    return window(raw, 0), k, v, qi, jnp.concatenate([window(infos, i) for i in offsets], axis=2), raw, finite
 
 # %% ../nbs/12b_fast_kernel.ipynb #6eff62b6
 class KernelConfig(NamedTuple):
@@ -86,8 +92,8 @@ def _attention_step(table, src, q_info, k_info, mult, cfg):
     """The body of the blocked attention: block `(b, j)` -> (o [M, G, c, e], lse [M, G, c])."""
 
     def step(b, j):
-        q, k, v, qi, ki, _ = _block_window(table, src, q_info, k_info, b, j, cfg.M, cfg.G, cfg.before, cfg.after,
-                                           cfg.d_qk)
+        q, k, v, qi, ki, _, _ = _block_window(table, src, q_info, k_info, b, j, cfg.M, cfg.G, cfg.before, cfg.after,
+                                              cfg.d_qk, cfg.masked)
         dots = masked_dots(q, k, qi, ki, cfg.causal, cfg.masked, rule=cfg.rule)
         m = jnp.max(dots, axis=-1, keepdims=True)
         w = jnp.exp(dots - m)
@@ -186,7 +192,7 @@ def _kernel_inputs(qv, buckets, mask, *, d_qk, chunk_len, n_chunks_before, n_chu
     tuning = check_tuning(tuning)
     M, G = _pick_block(n_chunks // R, N, c * K, tuning.block_target, tuning.block_scores)
     cfg = KernelConfig(bool(causal), mask is not None, int(n_chunks_before), int(n_chunks_after), int(d), M, G, rule)
-    table = guard_nonfinite(qv, d, None if mask is None else mask[:, :, None]).reshape(B * L * H, F)
+    table = qv.reshape(B * L * H, F)  # as projected: each block guards the rows it reads (_block_window)
     return table, src, inverse, q_info, k_info, mult, cfg
 
 # %% ../nbs/12b_fast_kernel.ipynb #f3eb3569
@@ -224,21 +230,20 @@ def _lac_fwd(table, src, inverse, q_info, k_info, mult, cfg):
     return out, (table, src, inverse, q_info, k_info, mult, lse, lse_tot, out)
 
 # %% ../nbs/12b_fast_kernel.ipynb #6f54b0c8
-def _round_weights(table, src, inverse, lse, lse_tot, out, g):
-    """What the backward's blocks read of the round combine: `(table, lse, w_slot, g_out_slot)`, the table with NaN
-    rows zeroed, every slot's logsumexp (infinite where skipped), its round weight and `g . out` per slot `[C, N, c]`.
+def _round_weights(src, inverse, lse, lse_tot, out, g):
+    """What the backward's blocks read of the round combine: `(lse, w_slot, g_out_slot)`, every slot's logsumexp
+    (infinite where skipped), its round weight and `g . out` per slot `[C, N, c]`.
 
     Round combine: out = sum_r w_r o_r, w = Trax's exp(l - logsumexp(l)); g l_r = w_r (g.o_r - g.out / sum_r w_r);
     folded into the attention softmax backward it leaves  g_s = w p (g_p - g_out / rowsum(p)). A row whose output
     is NaN (it sees a non-finite row: guard_nonfinite) passes no gradient: its slots get no weight and an infinite
-    logsumexp (p = 0), and the scores are recomputed from the finite rows only."""
+    logsumexp (p = 0), and the scores are recomputed with the guarded rows' NaNs as zeros (`_block_window`)."""
     skip = jnp.isnan(lse_tot)  # [rows]
     skip_slot = _rows(skip, src)  # [C, N, c]
     w_slot = jnp.where(skip_slot, 0.0, jnp.exp(lse - _rows(lse_tot, src)))  # [C, N, c] each slot's round weight
     w_sum = jnp.sum(_rows(w_slot.reshape(-1), inverse), axis=-1)  # [rows]
     g_out = jnp.where(skip, 0.0, jnp.sum(g * out, axis=-1) / jnp.where(skip, 1.0, w_sum))  # [rows]
-    return (jnp.where(jnp.isnan(table), 0.0, table), jnp.where(skip_slot, jnp.inf, lse), w_slot,
-            _rows(g_out, src))
+    return jnp.where(skip_slot, jnp.inf, lse), w_slot, _rows(g_out, src)
 
 # %% ../nbs/12b_fast_kernel.ipynb #f4f72a3f
 def _lac_bwd(cfg, res, g):
@@ -250,14 +255,15 @@ def _lac_bwd(cfg, res, g):
     W = M + before + after  # the chunks one block's windows cover
     groups = N // G  # blocks of sequences
     f32, low = jnp.float32, table.dtype  # products in the table's dtype (half precision too), sums in float32
-    table, lse, w_slot, g_out_slot = _round_weights(table, src, inverse, lse, lse_tot, out, g)
+    lse, w_slot, g_out_slot = _round_weights(src, inverse, lse, lse_tot, out, g)
     mult_t = None if mult is None else mult.T  # [K, c]
 
     def window_grads(b, j):
         """`[W, G, c, F]`: what block `(b, j)` contributes to the gradient of each window chunk's rows. The scores are
         taken keys first, `[M, N, K, c]`, so that the key and value gradients contract both operands over their
         second-to-last axis."""
-        q, k, v, qi, ki, raw = _block_window(table, src, q_info, k_info, b, j, M, G, before, after, d)
+        q, k, v, qi, ki, raw, finite = _block_window(table, src, q_info, k_info, b, j, M, G, before, after, d,
+                                                     cfg.masked, zero_bad=True)
         block = lambda x: _sequences(lax.dynamic_slice_in_dim(x, b * M, M, 0), j, G)
         lse_b, w_b, g_out_b = (block(x)[..., None, :] for x in (lse, w_slot, g_out_slot))  # [M, G, 1, c]
         g_o = _rows(g, block(src))  # [M, G, c, e]
@@ -278,7 +284,8 @@ def _lac_bwd(cfg, res, g):
         for n, i in enumerate(range(-before, after + 1)):
             g_win = g_win.at[before + i : before + i + M].add(g_kv[:, :, n * c : (n + 1) * c])
         g_rows = _norm_keys_vjp(raw.astype(f32), g_win[..., :d], d).at[before : before + M].add(g_q)
-        return jnp.concatenate([g_rows, g_win[..., d:]], axis=-1)
+        # no gradient flows into a non-finite row (guard_nonfinite's rule, applied in _block_window)
+        return jnp.where(finite[..., None], jnp.concatenate([g_rows, g_win[..., d:]], axis=-1), 0.0)
 
     window_ids = jnp.arange(W, dtype=jnp.int32)
 
