@@ -6,8 +6,8 @@
 __all__ = ['DEMO_TEXT', 'LIMIT_MODES', 'SINGLE_MODES', 'OPTION_MODES', 'FIXED_CASES', 'OUTPUTS', 'DECODE_STEPS', 'demo_input',
            'demo_figure', 'run_demo', 'OneLineParser', 'int_type', 'add_demo_parser', 'build_parser', 'bench_modes',
            'bench_uses', 'check_mode_options', 'check_repeated', 'check_multiples', 'check_output_path',
-           'check_outputs', 'sweep_space', 'check_demo_args', 'check_bench_args', 'checked_runner', 'main',
-           'cli_answer']
+           'check_outputs', 'sweep_space', 'account_points', 'check_demo_args', 'check_bench_args', 'checked_runner',
+           'main', 'cli_answer']
 
 # %% ../nbs/90_cli.ipynb #10ea564d
 import argparse
@@ -340,6 +340,20 @@ def _add_sweep_options(bench):
                        help="save the --sweep plot here (default reformer_lab_sweep.png)")
 
 
+# %% ../nbs/90_cli.ipynb #b828433a
+def _add_account_options(bench):
+    "The options of `--op-account` (18b_op_times): XLA's profile of each program, op by op."
+    bench.add_argument("--op-account", action="store_true",
+                       help="instead of the table: XLA's profile of fast and Trax's LSH layer at 16k with 4 rounds, and of "
+                            "the --op-account-worst slowest points of --op-account-sweep, forward and forward+backward: "
+                            "each kind of operation's time and the share of the matmul floor (ignores --lengths, "
+                            "--n-hashes, --include)")
+    bench.add_argument("--op-account-sweep", default=None, metavar="SWEEP_JSON",
+                       help="a --sweep-out file whose slowest forward points are profiled too (default: none)")
+    bench.add_argument("--op-account-worst", type=int_type("a positive int", 2), default=2,
+                       help="how many of --op-account-sweep's slowest forward points to profile (default 2)")
+    bench.add_argument("--op-account-out", default=None, help="save the --op-account results as JSON here")
+
 # %% ../nbs/90_cli.ipynb #8bc46f96
 def build_parser():
     "The `reformer-lab` parser, subcommands `demo` and `bench`; every parse error is one line (`OneLineParser`)."
@@ -355,11 +369,12 @@ def build_parser():
     _add_mode_options(bench)
     _add_way_options(bench)
     _add_sweep_options(bench)
+    _add_account_options(bench)
     return parser
 
 # %% ../nbs/90_cli.ipynb #ca72f0ab
 LIMIT_MODES = ("floor", "longest", "matrix")  # instead of the table; combined, they run in this order
-SINGLE_MODES = ("model", "model_profile", "decode", "api", "precision", "seq_sharding", "sweep")  # instead of the table, each on its own
+SINGLE_MODES = ("model", "model_profile", "decode", "api", "precision", "seq_sharding", "sweep", "op_account")  # instead of the table, each on its own
 
 def bench_modes(args):
     "What `reformer-lab bench` runs: `['table']`, one of `SINGLE_MODES`, or some of `LIMIT_MODES`, in that order."
@@ -391,9 +406,10 @@ OPTION_MODES = {  # option (argparse dest): the runs that use it ("stages"/"scal
     "floor_out": ("floor",), "longest_out": ("longest",), "matrix_out": ("matrix",), "rounds": ("floor", "matrix"),
     "api_out": ("api",), "seq_sharding_out": ("seq_sharding",), "devices": ("seq_sharding",),
     "sweep_points": ("sweep",), "sweep_seed": ("sweep",), "sweep_set": ("sweep",), "sweep_out": ("sweep",),
-    "sweep_plot": ("sweep",),
+    "sweep_plot": ("sweep",), "op_account_sweep": ("op_account",), "op_account_worst": ("op_account",),
+    "op_account_out": ("op_account",),
 }
-FIXED_CASES = LIMIT_MODES + ("api", "precision", "seq_sharding", "sweep")  # runs of fixed cases: their help says they ignore --include
+FIXED_CASES = LIMIT_MODES + ("api", "precision", "seq_sharding", "sweep", "op_account")  # runs of fixed cases: their help says they ignore --include
 
 def check_mode_options(args, modes):
     "Raise ValueError naming the first option given (not its default) that none of the runs `modes` uses."
@@ -454,7 +470,7 @@ OUTPUTS = {"table": ("out", "plot"), "stages": ("stages_out",), "scaling": ("sca
            "decode": ("decode_out", "decode_plot"), "model": ("model_out", "model_plot"), "model_profile": ("model_profile_out",),
            "floor": ("floor_out",), "longest": ("longest_out",), "matrix": ("matrix_out",),
            "api": ("api_out",), "precision": ("precision_out",), "seq_sharding": ("seq_sharding_out",),
-           "sweep": ("sweep_out", "sweep_plot")}  # what each run writes
+           "sweep": ("sweep_out", "sweep_plot"), "op_account": ("op_account_out",)}  # what each run writes
 
 def check_outputs(args, uses):
     "Raise ValueError unless every file that the runs `uses` write (`OUTPUTS`) can be written, each by one option."
@@ -529,6 +545,24 @@ def sweep_space(args):
     return space
 
 
+# %% ../nbs/90_cli.ipynb #13817ef6
+def account_points(args):
+    """The sweep points `--op-account` profiles: the `--op-account-worst` slowest forward points of the
+    `--op-account-sweep` file (none without one); ValueError naming the option otherwise."""
+    import json
+    if args.op_account_sweep is None:
+        return []
+    try:
+        with open(args.op_account_sweep) as f:
+            rows = json.load(f)["rows"]
+        ranked = sorted(rows, key=lambda row: row["ratio"]["fwd"])
+        points = [row["point"] for row in ranked]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ValueError(f"--op-account-sweep: {args.op_account_sweep} is not a --sweep-out file ({error})") from None
+    if args.op_account_worst > len(points):
+        raise ValueError(f"--op-account-worst: {args.op_account_sweep} holds {len(points)} points, got {args.op_account_worst}")
+    return points[:args.op_account_worst]
+
 # %% ../nbs/90_cli.ipynb #6dbbc28c
 def check_demo_args(args):
     "Raise ValueError naming the first bad option of `reformer-lab demo` (ranges are checked by the parser)."
@@ -547,7 +581,8 @@ def check_bench_args(args):
     check_mode_options(args, modes)
     check_repeated("--lengths", args.lengths)
     check_repeated("--n-hashes", args.n_hashes)
-    {"table": _check_table, "decode": _check_decode, "model": _check_model, "model_profile": _check_model, "sweep": sweep_space}.get(
+    {"table": _check_table, "decode": _check_decode, "model": _check_model, "model_profile": _check_model, "sweep": sweep_space,
+     "op_account": account_points}.get(
         modes[0], lambda args: None)(args)
     check_outputs(args, bench_uses(args, modes))
     return modes
@@ -727,6 +762,17 @@ def _run_sweep(args):
     print(f"plot saved to {args.sweep_plot}")
 
 
+# %% ../nbs/90_cli.ipynb #e6632b3f
+def _run_op_account(args):
+    "XLA's profile of each program, op by op (18b_op_times): the tables, and JSON if asked."
+    from reformer_lab import limits, op_times
+    results = op_times.account_run(points=account_points(args), repeats=args.repeats, out=print)
+    print(op_times.format_account(results))
+    if args.op_account_out:
+        op_times.save_account(results, args.op_account_out, command=args.command_line, repeats=args.repeats,
+                              **limits.run_conditions())
+        print(f"results saved to {args.op_account_out}")
+
 # %% ../nbs/90_cli.ipynb #2dcd7c87
 def checked_runner(args):
     "Check every option of the parsed `args` (raising ValueError naming the first bad one); return what runs them."
@@ -736,7 +782,7 @@ def checked_runner(args):
     modes = check_bench_args(args)
     return {"table": _run_table, "decode": _run_decode, "model": _run_model, "model_profile": _run_model_profile, "api": _run_api,
             "precision": _run_precision,
-            "seq_sharding": _run_seq_sharding, "sweep": _run_sweep}.get(modes[0], _run_limits)
+            "seq_sharding": _run_seq_sharding, "sweep": _run_sweep, "op_account": _run_op_account}.get(modes[0], _run_limits)
 
 # %% ../nbs/90_cli.ipynb #89299bc2
 def main(argv=None):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from reformer_lab import api_speed, bench, cli, limits, model_bench, seq_sharding, sweep
+from reformer_lab import api_speed, bench, cli, limits, model_bench, op_times, seq_sharding, sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -22,7 +22,7 @@ class Reached(Exception):
 
 RUN_FUNCTIONS = [(bench, "run_bench"), (bench, "decode_times"), (bench, "stage_times"), (bench, "scaling_times"),
                  (model_bench, "model_bench"), (limits, "floor_run"), (limits, "longest_run"), (limits, "matrix_run"),
-                 (api_speed, "api_speed"), (seq_sharding, "bench"), (sweep, "sweep_run"),
+                 (api_speed, "api_speed"), (seq_sharding, "bench"), (sweep, "sweep_run"), (op_times, "account_run"),
                  (cli, "run_demo")]
 
 
@@ -109,6 +109,11 @@ BAD = [  # (argv, what the one line must name)
     (["bench", "--sweep", "--sweep-set", "length=1024", "--sweep-set", "chunk_len=2048"], "--sweep-set"),
     (["bench", "--sweep", "--sweep-plot", "/nonexistent/s.png"], "--sweep-plot"),
     (["bench", "--sweep", "--model"], "--model and --sweep"),
+    (["bench", "--op-account-worst", "3"], "--op-account-worst"),
+    (["bench", "--op-account", "--op-account-worst", "0"], "--op-account-worst"),
+    (["bench", "--op-account", "--op-account-sweep", "/nonexistent/sweep.json"], "--op-account-sweep"),
+    (["bench", "--op-account", "--op-account-out", "/nonexistent/a.json"], "--op-account-out"),
+    (["bench", "--op-account", "--sweep"], "--sweep and --op-account"),
     (["bench", "--frobnicate"], "--frobnicate"),
     ([], "command"),
     (["demo", "--length", "0"], "--length"),
@@ -174,6 +179,8 @@ GOOD = [  # the commands the notebooks document, and the library call each must 
     (["bench", "--seq-sharding", "--seq-sharding-out", "seq_sharding.json"], ("bench", dict(n_devices=8, repeats=3))),
     (["bench", "--sweep", "--sweep-out", "sweep.json", "--sweep-plot", "sweep.png"],
      ("sweep_run", dict(repeats=3))),
+    (["bench", "--op-account", "--repeats", "2", "--op-account-out", "account.json"],
+     ("account_run", dict(points=[], repeats=2, out=print))),
     (["demo"], ("run_demo", dict(length=64, n_hashes=(1, 2, 4, 8), n_buckets=8, chunk_len=8, seed=0,
                                  figure="reformer_lab_demo.png"))),
 ]
