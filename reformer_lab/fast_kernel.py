@@ -13,7 +13,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from .primitives import (Tuning, check_tuning, dropout_multiplier, guard_nonfinite, inverse_permutation, masked_dots, normalize_keys,
+from .primitives import (Tuning, check_tuning, dropout_multiplier, finite_rows, guard_nonfinite, inverse_permutation, masked_dots, normalize_keys,
                                      scheduled_after, sorted_key_info, sorted_positions, with_rule_info)
 from .paper_rule import pair_rule
 
@@ -62,7 +62,7 @@ def _block_window(table, src, q_info, k_info, b, j, M, G, before, after, d, mask
     chunk_ids = (b * M - before + jnp.arange(M + before + after, dtype=jnp.int32)) % n_chunks
     mine = lambda a: _sequences(a, j, G)  # this block's sequences
     rows, infos = _rows(table, mine(_rows(src, chunk_ids))), mine(_rows(k_info, chunk_ids))  # [W, G, c, F], [W, G, c(, 1 + X)]
-    finite = jnp.isfinite(rows).all(axis=-1)
+    finite = finite_rows(rows)
     rows = guard_nonfinite(rows, d, (infos if infos.ndim == 3 else infos[..., 0]) > 0 if masked else None)
     if zero_bad:
         rows = jnp.where(jnp.isnan(rows), 0.0, rows).astype(rows.dtype)

@@ -207,7 +207,9 @@ def format_cores(one, two, config=0):
     for a, b in zip(one[config]["rows"], two[config]["rows"]):
         if a["program"] != b["program"]:
             raise ValueError(f"the two runs hold different programs: {a['program']} and {b['program']}")
-        for part, (x, y) in {k: (v, loop_split(b)[k]) for k, v in loop_split(a).items()}.items():
+        parts_two = loop_split(b)
+        for part, x in loop_split(a).items():
+            y = parts_two[part]
             if max(x, y) >= 0.01 * a["wall_s"]:  # parts of at least 1% of the call
                 rows.append([a["program"], part, _ms(x), _ms(y), f"{x / y:.2f}x" if y else "-"])
         rows.append([a["program"], "**wall**", _ms(a["wall_s"]), _ms(b["wall_s"]), f"{a['wall_s'] / b['wall_s']:.2f}x"])

@@ -4,9 +4,9 @@
 
 # %% auto #0
 __all__ = ['HALF_DTYPES', 'n_buckets_total', 'hash_buckets_by_round', 'add_round_offsets', 'hash_vectors', 'sorted_positions',
-           'inverse_permutation', 'permute_in', 'permute_out', 'guard_nonfinite', 'normalize_keys', 'hard_mask',
-           'masked_dots', 'dropout_multiplier', 'combine_rounds', 'sorted_key_info', 'with_rule_info', 'split_rngs',
-           'scheduled_after', 'Tuning', 'check_tuning', 'half_dtypes_here', 'compute_dtype']
+           'inverse_permutation', 'permute_in', 'permute_out', 'finite_rows', 'guard_nonfinite', 'normalize_keys',
+           'hard_mask', 'masked_dots', 'dropout_multiplier', 'combine_rounds', 'sorted_key_info', 'with_rule_info',
+           'split_rngs', 'scheduled_after', 'Tuning', 'check_tuning', 'half_dtypes_here', 'compute_dtype']
 
 # %% ../nbs/11c_primitives.ipynb #b615eb00
 import functools
@@ -256,6 +256,11 @@ def _permute_out_bwd(res, g):
 
 permute_out.defvjp(_permute_out_fwd, _permute_out_bwd)
 
+# %% ../nbs/11c_primitives.ipynb #a0deced4
+def finite_rows(x):
+    "Whether each row of `x [..., F]` (its last axis) is finite throughout: what `guard_nonfinite` leaves unchanged."
+    return jnp.isfinite(x).all(axis=-1)
+
 # %% ../nbs/11c_primitives.ipynb #8805b04e
 def guard_nonfinite(qv, d_qk, real=None):
     """Rows `[q | v]` with a non-finite entry made harmless to every other row: the one home of the rule.
@@ -279,7 +284,7 @@ def guard_nonfinite(qv, d_qk, real=None):
     result
         `[..., d + e]`, same dtype.
     """
-    bad = ~jnp.isfinite(qv).all(axis=-1, keepdims=True)
+    bad = ~finite_rows(qv)[..., None]
     poison = bad if real is None else bad & jnp.expand_dims(real, -1)
     is_query = lax.broadcasted_iota(jnp.int32, (qv.shape[-1],), 0) < d_qk
     fill = jnp.where(poison & is_query, jnp.nan, 0.0).astype(qv.dtype)
